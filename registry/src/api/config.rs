@@ -1,0 +1,137 @@
+//! `/config` and `/config/{subject}`: compatibility level and the other config fields.
+//! Requests use `compatibility`, responses of GET use `compatibilityLevel` (as Confluent).
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use super::{ok, ApiResponse, JsonBody, Params, Shared};
+use crate::error::{ApiError, ApiResult};
+use crate::schema::CompatibilityLevel;
+use crate::state::ScopeKey;
+use crate::subject::{self, QualifiedSubject};
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/config", get(get_global).put(put_global).delete(delete_global))
+        .route("/config/{subject}", get(get_subject).put(put_subject).delete(delete_subject))
+}
+
+/// Config fields Confluent knows; others in a request are ignored.
+const FIELDS: &[&str] = &[
+    "compatibilityLevel",
+    "normalize",
+    "validateFields",
+    "validateRules",
+    "alias",
+    "aliasForDeks",
+    "compatibilityGroup",
+    "compatibilityPolicy",
+    "defaultMetadata",
+    "overrideMetadata",
+    "defaultRuleSet",
+    "overrideRuleSet",
+];
+
+/// A config/mode scope from a path subject: `:.:` = global, `:.ctx:` = a context, else a subject.
+pub fn scope_of(s: &str) -> ApiResult<(ScopeKey, QualifiedSubject)> {
+    let q = QualifiedSubject::parse(s).ok_or_else(|| ApiError::invalid_subject(s))?;
+    if q.name.is_empty() {
+        let key = q.context_key();
+        return Ok((key, q));
+    }
+    if !subject::is_valid_subject(&q) {
+        return Err(ApiError::invalid_subject(s));
+    }
+    Ok((Some(q.qualified()), q))
+}
+
+fn with_default(app: &Shared, mut m: Map<String, Value>) -> Map<String, Value> {
+    if !m.contains_key("compatibilityLevel") {
+        m.insert("compatibilityLevel".into(), json!(app.registry.config.default_compatibility.as_str()));
+    }
+    m
+}
+
+/// Turn a request body into a field update: `compatibility` → `compatibilityLevel`, validated.
+fn parse_update(body: Map<String, Value>) -> ApiResult<Map<String, Value>> {
+    let mut update = Map::new();
+    for (k, v) in body {
+        let k = if k == "compatibility" { "compatibilityLevel".to_string() } else { k };
+        if !FIELDS.contains(&k.as_str()) {
+            continue;
+        }
+        match (k.as_str(), &v) {
+            (_, Value::Null) => {}
+            ("compatibilityLevel", Value::String(s)) => {
+                let level = CompatibilityLevel::parse(s).ok_or_else(ApiError::invalid_compatibility_level)?;
+                update.insert(k, json!(level.as_str()));
+                continue;
+            }
+            ("compatibilityLevel", _) => return Err(ApiError::invalid_compatibility_level()),
+            ("normalize" | "validateFields" | "validateRules", v) if !v.is_boolean() => {
+                return Err(ApiError::http(axum::http::StatusCode::BAD_REQUEST, format!("{k} must be true or false")))
+            }
+            _ => {}
+        }
+        update.insert(k, v);
+    }
+    Ok(update)
+}
+
+/// PUT responses name the level `compatibility`.
+fn as_update_response(fields: Map<String, Value>) -> Map<String, Value> {
+    fields
+        .into_iter()
+        .map(|(k, v)| if k == "compatibilityLevel" { ("compatibility".to_string(), v) } else { (k, v) })
+        .collect()
+}
+
+async fn get_global(State(app): State<Shared>) -> ApiResponse {
+    let st = app.registry.snapshot();
+    Ok(ok(&with_default(&app, st.effective_config(None))))
+}
+
+async fn put_global(State(app): State<Shared>, JsonBody(body): JsonBody<Map<String, Value>>) -> ApiResponse {
+    let fields = app.registry.update_config(None, parse_update(body)?).await?;
+    Ok(ok(&as_update_response(fields)))
+}
+
+async fn delete_global(State(app): State<Shared>) -> ApiResponse {
+    let old = app.registry.delete_config(None).await?.unwrap_or_default();
+    Ok(ok(&with_default(&app, old)))
+}
+
+async fn get_subject(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let (scope, q) = scope_of(&subject)?;
+    let st = app.registry.snapshot();
+    if scope.is_none() || p.flag("defaultToGlobal") {
+        let q = scope.as_ref().map(|_| &q);
+        return Ok(ok(&with_default(&app, st.effective_config(q))));
+    }
+    match st.configs.get(&scope) {
+        Some(c) => Ok(ok(&*c.value)),
+        None => Err(ApiError::subject_config_not_configured(&subject)),
+    }
+}
+
+async fn put_subject(
+    State(app): State<Shared>,
+    Path(subject): Path<String>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResponse {
+    let (scope, _) = scope_of(&subject)?;
+    let fields = app.registry.update_config(scope, parse_update(body)?).await?;
+    Ok(ok(&as_update_response(fields)))
+}
+
+async fn delete_subject(State(app): State<Shared>, Path(subject): Path<String>) -> ApiResponse {
+    let (scope, _) = scope_of(&subject)?;
+    let global = scope.is_none();
+    match app.registry.delete_config(scope).await? {
+        Some(old) => Ok(ok(&old)),
+        None if global => Ok(ok(&with_default(&app, Map::new()))),
+        None => Err(ApiError::subject_not_found(&subject)),
+    }
+}

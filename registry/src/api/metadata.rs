@@ -1,0 +1,35 @@
+//! `/` and `/v1/metadata/*`.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::{ok, Shared};
+
+pub fn routes() -> Router<Shared> {
+    Router::new().route("/v1/metadata/id", get(id)).route("/v1/metadata/version", get(version))
+}
+
+/// Liveness: `{}` for GET and POST, as Confluent's RootResource.
+pub async fn root() -> Response {
+    ok(&json!({}))
+}
+
+async fn id(State(app): State<Shared>) -> Response {
+    ok(&json!({
+        "id": "",
+        "scope": {
+            "path": [],
+            "clusters": {
+                "kafka-cluster": app.registry.config.cluster_id,
+                "schema-registry-cluster": "schema-registry"
+            }
+        }
+    }))
+}
+
+async fn version() -> Response {
+    ok(&json!({ "version": env!("CARGO_PKG_VERSION"), "commitId": "" }))
+}

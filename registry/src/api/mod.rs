@@ -1,0 +1,211 @@
+//! The Confluent Schema Registry REST API over axum: one module per resource.
+//!
+//! This module holds what every resource shares: the router, Confluent's media types and
+//! content negotiation, the JSON body extractor (415/400/422 as rest-utils reports them),
+//! Jersey-style query parameters, error rendering, and the `/contexts/{ctx}/...` URL prefix.
+
+mod compatibility;
+mod config;
+mod contexts;
+mod metadata;
+mod mode;
+mod schemas;
+mod subjects;
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tower::Layer;
+
+use crate::error::ApiError;
+use crate::registry::Registry;
+use crate::state::StoredSchema;
+
+/// Confluent's default (and preferred) response type.
+pub const V1_JSON: &str = "application/vnd.schemaregistry.v1+json";
+const SR_JSON: &str = "application/vnd.schemaregistry+json";
+const JSON: &str = "application/json";
+/// Largest request body read (bigger: 413). Schemas themselves are limited by `max_schema_bytes`.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Shared by all handlers.
+pub struct AppState {
+    pub registry: Arc<Registry>,
+    /// Rendered `GET /schemas/ids/{id}` bodies: (context, id) → (schema they render, body).
+    id_cache: moka::sync::Cache<(String, u32), (Arc<StoredSchema>, Bytes)>,
+}
+
+pub type Shared = Arc<AppState>;
+
+/// The whole API as a service: the context-prefix rewrite runs before routing.
+pub fn app(registry: Arc<Registry>) -> Router {
+    let state = Arc::new(AppState { registry, id_cache: moka::sync::Cache::builder().max_capacity(100_000).build() });
+    let api = Router::new()
+        .route("/", get(metadata::root).post(metadata::root))
+        .merge(metadata::routes())
+        .merge(schemas::routes())
+        .merge(subjects::routes())
+        .merge(compatibility::routes())
+        .merge(config::routes())
+        .merge(mode::routes())
+        .merge(contexts::routes())
+        .fallback(|| async { ApiError::http(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::http(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
+        })
+        .with_state(state)
+        .layer(axum::middleware::from_fn(negotiate));
+    Router::new().fallback_service(tower::util::MapRequestLayer::new(contexts::rewrite_context_prefix).layer(api))
+}
+
+// ---------------------------------------------------------------------------- responses
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error_code": self.code, "message": self.message });
+        json_response(self.status, &body)
+    }
+}
+
+/// A JSON response with Confluent's content type (the negotiation layer may change it).
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => raw_json(status, Bytes::from(bytes)),
+        Err(e) => {
+            tracing::error!("cannot render response: {e}");
+            raw_json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Bytes::from_static(br#"{"error_code":500,"message":"Internal Server Error"}"#),
+            )
+        }
+    }
+}
+
+pub fn ok<T: Serialize + ?Sized>(body: &T) -> Response {
+    json_response(StatusCode::OK, body)
+}
+
+pub fn raw_json(status: StatusCode, body: Bytes) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(V1_JSON));
+    r
+}
+
+pub type ApiResponse = Result<Response, ApiError>;
+
+/// Content negotiation on Accept: Confluent's three JSON types by server preference; 406 when the
+/// client accepts none of them.
+async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+    let chosen = match accept.as_deref() {
+        None | Some("") => V1_JSON,
+        Some(a) => {
+            let types: Vec<&str> = a.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
+            let has = |t: &str| types.contains(&t);
+            if has(V1_JSON) || has("*/*") || has("application/*") {
+                V1_JSON
+            } else if has(SR_JSON) {
+                SR_JSON
+            } else if has(JSON) {
+                JSON
+            } else {
+                return ApiError::http(StatusCode::NOT_ACCEPTABLE, "HTTP 406 Not Acceptable").into_response();
+            }
+        }
+    };
+    let mut resp = next.run(req).await;
+    if chosen != V1_JSON {
+        let is_json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == V1_JSON.as_bytes());
+        if is_json {
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(chosen));
+        }
+    }
+    resp
+}
+
+// ---------------------------------------------------------------------------- request bodies
+
+/// A JSON request body as Confluent accepts it: the three JSON media types and
+/// `application/octet-stream` (or none); other types → 415; bad JSON → 400; missing body → 422.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if ![V1_JSON, SR_JSON, JSON, "application/octet-stream"].contains(&ct.as_str()) {
+                return Err(ApiError::http(StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTTP 415 Unsupported Media Type"));
+            }
+        }
+        let body = http_body_util::Limited::new(req.into_body(), MAX_BODY);
+        let bytes = match http_body_util::BodyExt::collect(body).await {
+            Ok(c) => c.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(ApiError::http(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("Request body larger than {MAX_BODY} bytes"),
+                ))
+            }
+            Err(e) => return Err(ApiError::http(StatusCode::BAD_REQUEST, format!("Cannot read request body: {e}"))),
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, 422, "Request body is missing"));
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            let msg = if e.is_data() {
+                format!("Unrecognized request body: {e}")
+            } else {
+                format!("Unexpected character in JSON body: {e}")
+            };
+            ApiError::http(StatusCode::BAD_REQUEST, msg)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------- query parameters
+
+/// Query parameters with Jersey's conventions: absent boolean = false, `true` in any case = true.
+#[derive(Debug, Default, Clone)]
+pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(Params::from_uri(&parts.uri))
+    }
+}
+
+impl Params {
+    pub fn from_uri(uri: &Uri) -> Self {
+        Params(form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect())
+    }
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+    fn int(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(|v| v.trim().parse().ok())
+    }
+    /// Apply `offset` and `limit` (limit ≤ 0 or above `max` = `default_limit`), as Confluent.
+    pub fn page<T>(&self, items: Vec<T>, default_limit: usize, max: usize) -> Vec<T> {
+        let offset = self.int("offset").unwrap_or(0).max(0) as usize;
+        let limit = match self.int("limit") {
+            Some(l) if l > 0 && (l as usize) <= max => l as usize,
+            _ => default_limit,
+        };
+        items.into_iter().skip(offset).take(limit).collect()
+    }
+}

@@ -1,0 +1,143 @@
+//! `/subjects`: listing, lookup, register, versions, deletes, referencedby.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use super::schemas::{prefix_matches, render_version, sorted_subjects};
+use super::{ok, raw_json, ApiResponse, JsonBody, Params, Shared};
+use crate::registry::{RegisterRequest, Registry, VersionSpec};
+use crate::subject::WILDCARD;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/subjects", get(list))
+        .route("/subjects/{subject}", post(lookup).delete(delete_subject))
+        .route("/subjects/{subject}/versions", get(versions).post(register))
+        .route("/subjects/{subject}/versions/{version}", get(get_version).delete(delete_version))
+        .route("/subjects/{subject}/versions/{version}/schema", get(get_raw))
+        .route("/subjects/{subject}/versions/{version}/referencedby", get(referenced_by))
+}
+
+/// GET /subjects: all contexts by default (`:*:`), qualified names outside the default context.
+async fn list(State(app): State<Shared>, p: Params) -> Response {
+    let st = app.registry.snapshot();
+    let prefix = p.get("subjectPrefix").unwrap_or(WILDCARD);
+    let deleted_only = p.flag("deletedOnly");
+    let deleted = p.flag("deleted");
+    let names: Vec<&String> = sorted_subjects(&st)
+        .into_iter()
+        .filter(|(name, s)| {
+            prefix_matches(prefix, name) && if deleted_only { !s.has_live() } else { deleted || s.has_live() }
+        })
+        .map(|(name, _)| name)
+        .collect();
+    ok(&p.page(names, usize::MAX, usize::MAX))
+}
+
+async fn lookup(
+    State(app): State<Shared>,
+    Path(subject): Path<String>,
+    p: Params,
+    JsonBody(req): JsonBody<RegisterRequest>,
+) -> ApiResponse {
+    let found = app.registry.lookup(&subject, &req, p.flag("normalize"), p.flag("deleted"))?;
+    let st = app.registry.snapshot();
+    let name = Registry::find_subject(&st, &subject, true).unwrap_or(subject);
+    Ok(ok(&render_version(&name, &found)))
+}
+
+async fn register(
+    State(app): State<Shared>,
+    Path(subject): Path<String>,
+    p: Params,
+    JsonBody(req): JsonBody<RegisterRequest>,
+) -> ApiResponse {
+    let r = app.registry.register(&subject, req, p.flag("normalize"), p.flag("force")).await?;
+    let mut m = Map::new();
+    m.insert("id".into(), json!(r.schema.id));
+    m.insert("version".into(), json!(r.version));
+    m.insert("guid".into(), json!(r.schema.guid()));
+    super::schemas::schema_fields(&r.schema, &mut m);
+    Ok(ok(&m))
+}
+
+async fn versions(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let st = app.registry.snapshot();
+    let deleted_only = p.flag("deletedOnly");
+    let deleted = p.flag("deleted") || deleted_only;
+    let name = Registry::find_subject(&st, &subject, deleted)?;
+    let negative = p.flag("deletedAsNegative");
+    let list: Vec<i64> = st
+        .subject(&name)
+        .map(|s| {
+            s.versions
+                .values()
+                .filter(|v| if deleted_only { v.deleted } else { deleted || !v.deleted })
+                .map(|v| if negative && v.deleted { -i64::from(v.version) } else { i64::from(v.version) })
+                .collect()
+        })
+        .unwrap_or_default();
+    if list.is_empty() {
+        return Err(crate::error::ApiError::subject_not_found(&subject));
+    }
+    Ok(ok(&p.page(list, usize::MAX, usize::MAX)))
+}
+
+async fn get_version(
+    State(app): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+    p: Params,
+) -> ApiResponse {
+    let spec = VersionSpec::parse(&version)?;
+    let st = app.registry.snapshot();
+    let deleted = p.flag("deleted");
+    let name = Registry::find_subject(&st, &subject, deleted)?;
+    let v = Registry::version_entry(&st, &name, spec, deleted)?;
+    Ok(ok(&render_version(&name, v)))
+}
+
+async fn get_raw(
+    State(app): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+    p: Params,
+) -> ApiResponse {
+    let spec = VersionSpec::parse(&version)?;
+    let st = app.registry.snapshot();
+    let deleted = p.flag("deleted");
+    let name = Registry::find_subject(&st, &subject, deleted)?;
+    let v = Registry::version_entry(&st, &name, spec, deleted)?;
+    Ok(raw_json(StatusCode::OK, Bytes::from(v.schema.schema.to_string())))
+}
+
+async fn referenced_by(
+    State(app): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+    p: Params,
+) -> ApiResponse {
+    let spec = VersionSpec::parse(&version)?;
+    let st = app.registry.snapshot();
+    let name = Registry::find_subject(&st, &subject, true)?;
+    let v = Registry::version_entry(&st, &name, spec, true)?;
+    let ids = st.referrers(&name, v.version, p.flag("deleted"));
+    Ok(ok(&p.page(ids, 1000, 1000)))
+}
+
+async fn delete_version(
+    State(app): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+    p: Params,
+) -> ApiResponse {
+    let spec = VersionSpec::parse(&version)?;
+    let v = app.registry.delete_version(&subject, spec, p.flag("permanent")).await?;
+    Ok(ok(&Value::from(v)))
+}
+
+async fn delete_subject(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let versions = app.registry.delete_subject(&subject, p.flag("permanent")).await?;
+    Ok(ok(&versions))
+}

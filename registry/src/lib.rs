@@ -1,0 +1,43 @@
+//! Lockstep's schema registry: Confluent Schema Registry's REST API over a log of
+//! `_schemas`-format records.
+//!
+//! Data flows one way: HTTP ([`api`]) → parse and canonicalize ([`schema`]) → mode and
+//! compatibility checks ([`registry`]) → append to the log ([`store`]) → apply to the in-memory
+//! state ([`state`]) → respond.
+
+pub mod api;
+pub mod error;
+pub mod registry;
+pub mod schema;
+pub mod state;
+pub mod store;
+pub mod subject;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use registry::{Registry, RegistryConfig};
+
+/// Open the embedded file store in `data_dir` and rebuild the registry from it.
+pub fn open_file_registry(data_dir: &Path, config: RegistryConfig) -> anyhow::Result<Arc<Registry>> {
+    let store = store::file::FileStore::open(data_dir)?;
+    Ok(Registry::open(Box::new(store), config)?)
+}
+
+/// Serve the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    registry: Arc<Registry>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = api::app(registry);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Bind `addr` (port 0 picks a free port) and return the listener and its address.
+pub async fn bind(addr: &str) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let l = tokio::net::TcpListener::bind(addr).await?;
+    let a = l.local_addr()?;
+    Ok((l, a))
+}

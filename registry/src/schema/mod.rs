@@ -1,0 +1,268 @@
+//! Schema engines behind one facade: parse + canonicalize, references, compatibility.
+//! Each format lives in its own module; this module dispatches on [`SchemaType`] and turns a
+//! compatibility level into reader/writer checks the way Confluent does.
+
+pub mod avro;
+
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The schema formats of the Confluent API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemaType {
+    Avro,
+    Protobuf,
+    Json,
+}
+
+impl SchemaType {
+    /// `None` (absent) means AVRO, as in Confluent. Case-insensitive.
+    pub fn parse(s: Option<&str>) -> Option<Self> {
+        match s {
+            None => Some(Self::Avro),
+            Some(s) if s.eq_ignore_ascii_case("AVRO") => Some(Self::Avro),
+            Some(s) if s.eq_ignore_ascii_case("PROTOBUF") => Some(Self::Protobuf),
+            Some(s) if s.eq_ignore_ascii_case("JSON") => Some(Self::Json),
+            Some(_) => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Avro => "AVRO",
+            Self::Protobuf => "PROTOBUF",
+            Self::Json => "JSON",
+        }
+    }
+
+    /// Types this build can parse and check.
+    pub fn supported() -> &'static [SchemaType] {
+        &[SchemaType::Avro]
+    }
+}
+
+/// A reference from one schema to a subject-version, as in the Confluent API.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SchemaReference {
+    pub name: String,
+    pub subject: String,
+    pub version: i32,
+}
+
+/// A referenced schema with its own references resolved, for parsing the schema that uses it.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub name: String,
+    pub schema_type: SchemaType,
+    pub schema: Arc<str>,
+    pub dependencies: Vec<Dependency>,
+}
+
+impl Dependency {
+    /// Schema texts in dependency order: every schema after the schemas it references.
+    pub fn flatten(deps: &[Dependency]) -> Vec<Arc<str>> {
+        fn walk(d: &Dependency, out: &mut Vec<Arc<str>>) {
+            for inner in &d.dependencies {
+                walk(inner, out);
+            }
+            if !out.iter().any(|s| s == &d.schema) {
+                out.push(d.schema.clone());
+            }
+        }
+        let mut out = Vec::new();
+        for d in deps {
+            walk(d, &mut out);
+        }
+        out
+    }
+}
+
+/// A parsed, validated schema.
+#[derive(Debug, Clone)]
+pub enum ParsedSchema {
+    Avro(avro::AvroSchema),
+}
+
+impl ParsedSchema {
+    /// Parse and validate `text` of `schema_type` with its resolved references.
+    /// The error is the message for a 42201 response.
+    pub fn parse(
+        schema_type: SchemaType,
+        text: &str,
+        deps: &[Dependency],
+        normalize: bool,
+    ) -> Result<ParsedSchema, String> {
+        match schema_type {
+            SchemaType::Avro => {
+                let texts = Dependency::flatten(deps);
+                let refs: Vec<&str> = texts.iter().map(|s| &**s).collect();
+                avro::AvroSchema::parse(text, &refs, normalize).map(ParsedSchema::Avro).map_err(|e| {
+                    format!("Invalid schema {text} with refs {} of type AVRO, details: {e}", refs_list(deps))
+                })
+            }
+            other => Err(format!("Schema type {} is not supported yet by this registry", other.as_str())),
+        }
+    }
+
+    pub fn schema_type(&self) -> SchemaType {
+        match self {
+            ParsedSchema::Avro(_) => SchemaType::Avro,
+        }
+    }
+
+    /// The string the registry stores and returns.
+    pub fn canonical(&self) -> &str {
+        match self {
+            ParsedSchema::Avro(s) => s.canonical(),
+        }
+    }
+
+    /// Incompatibilities when `self` (reader) reads data written with `writer`.
+    /// `reader_is_new` picks Confluent's wording.
+    fn read_problems(&self, writer: &ParsedSchema, reader_is_new: bool) -> Vec<String> {
+        match (self, writer) {
+            (ParsedSchema::Avro(r), ParsedSchema::Avro(w)) => {
+                avro::check_compatibility(r, w, reader_is_new).into_iter().map(|i| i.to_string()).collect()
+            }
+        }
+    }
+}
+
+fn refs_list(deps: &[Dependency]) -> String {
+    let names: Vec<&str> = deps.iter().map(|d| d.name.as_str()).collect();
+    format!("{names:?}")
+}
+
+/// Confluent's compatibility levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompatibilityLevel {
+    None,
+    Backward,
+    BackwardTransitive,
+    Forward,
+    ForwardTransitive,
+    Full,
+    FullTransitive,
+}
+
+impl CompatibilityLevel {
+    /// Case-insensitive, as Confluent.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "NONE" => Self::None,
+            "BACKWARD" => Self::Backward,
+            "BACKWARD_TRANSITIVE" => Self::BackwardTransitive,
+            "FORWARD" => Self::Forward,
+            "FORWARD_TRANSITIVE" => Self::ForwardTransitive,
+            "FULL" => Self::Full,
+            "FULL_TRANSITIVE" => Self::FullTransitive,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::Backward => "BACKWARD",
+            Self::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            Self::Forward => "FORWARD",
+            Self::ForwardTransitive => "FORWARD_TRANSITIVE",
+            Self::Full => "FULL",
+            Self::FullTransitive => "FULL_TRANSITIVE",
+        }
+    }
+
+    pub fn is_transitive(self) -> bool {
+        matches!(self, Self::BackwardTransitive | Self::ForwardTransitive | Self::FullTransitive)
+    }
+
+    fn backward(self) -> bool {
+        matches!(self, Self::Backward | Self::BackwardTransitive | Self::Full | Self::FullTransitive)
+    }
+
+    fn forward(self) -> bool {
+        matches!(self, Self::Forward | Self::ForwardTransitive | Self::Full | Self::FullTransitive)
+    }
+}
+
+/// A previous version to check against.
+pub struct Previous<'a> {
+    pub version: u32,
+    pub schema: &'a ParsedSchema,
+}
+
+/// Check `new` against `previous` (newest first, non-deleted only) at `level`, as Confluent's
+/// `isCompatibleWithPrevious`: non-transitive levels look at the newest version only; transitive
+/// levels at all of them, stopping at the first incompatible one. Returns Confluent's message list
+/// (empty = compatible): the incompatibilities, then `{oldSchemaVersion: N}`, `{oldSchema: '...'}`
+/// and `{validateFields: 'false', compatibility: 'LEVEL'}`.
+pub fn check_compatibility(level: CompatibilityLevel, new: &ParsedSchema, previous: &[Previous<'_>]) -> Vec<String> {
+    if level == CompatibilityLevel::None {
+        return Vec::new();
+    }
+    let candidates = if level.is_transitive() { previous } else { &previous[..previous.len().min(1)] };
+    for prev in candidates {
+        let mut problems = Vec::new();
+        if new.schema_type() != prev.schema.schema_type() {
+            problems.push("Incompatible because of different schema type".to_string());
+        } else {
+            if level.backward() {
+                problems.extend(new.read_problems(prev.schema, true));
+            }
+            if level.forward() {
+                problems.extend(prev.schema.read_problems(new, false));
+            }
+        }
+        if !problems.is_empty() {
+            let old = prev.schema.canonical();
+            let old = truncate_utf8(old, 10 * 1024);
+            problems.push(format!("{{oldSchemaVersion: {}}}", prev.version));
+            problems.push(format!("{{oldSchema: '{old}'}}"));
+            problems.push(format!("{{validateFields: 'false', compatibility: '{}'}}", level.as_str()));
+            return problems;
+        }
+    }
+    Vec::new()
+}
+
+fn truncate_utf8(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn avro(s: &str) -> ParsedSchema {
+        ParsedSchema::parse(SchemaType::Avro, s, &[], false).unwrap()
+    }
+
+    #[test]
+    fn levels_parse_case_insensitively() {
+        assert_eq!(CompatibilityLevel::parse("full_transitive"), Some(CompatibilityLevel::FullTransitive));
+        assert_eq!(CompatibilityLevel::parse("bogus"), None);
+    }
+
+    #[test]
+    fn non_transitive_checks_latest_only() {
+        let v1 = avro(r#"{"type":"record","name":"r","fields":[{"name":"a","type":"int"}]}"#);
+        let v2 = avro(
+            r#"{"type":"record","name":"r","fields":[{"name":"a","type":"int"},{"name":"b","type":"int","default":0}]}"#,
+        );
+        // v3 adds a required field relative to v1 only if v2's default is dropped: reading v1 data fails.
+        let v3 = avro(r#"{"type":"record","name":"r","fields":[{"name":"b","type":"int"}]}"#);
+        let prev = [Previous { version: 2, schema: &v2 }, Previous { version: 1, schema: &v1 }];
+        assert!(check_compatibility(CompatibilityLevel::Backward, &v3, &prev).is_empty());
+        let msgs = check_compatibility(CompatibilityLevel::BackwardTransitive, &v3, &prev);
+        assert!(msgs.iter().any(|m| m.contains("READER_FIELD_MISSING_DEFAULT_VALUE")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m == "{oldSchemaVersion: 1}"), "{msgs:?}");
+        assert!(check_compatibility(CompatibilityLevel::None, &v3, &prev).is_empty());
+    }
+}

@@ -1,0 +1,511 @@
+//! The in-memory state, built only by applying log records in order ([`State::apply`]).
+//! The same function serves replay at start, local writes and (with the Kafka store) records
+//! written by other nodes or by Confluent Schema Registry itself.
+//!
+//! Persistent maps (`imbl`) make a clone O(1), so readers hold an immutable snapshot while the
+//! writer applies the next records to its own copy.
+
+use std::sync::Arc;
+
+use imbl::{HashMap as PMap, OrdMap};
+use md5::{Digest, Md5};
+use serde_json::{Map, Value};
+
+use crate::schema::{SchemaReference, SchemaType};
+use crate::store::record::{self, DeleteSubjectValue, Key, ModeValue, SchemaValue};
+use crate::store::LogRecord;
+use crate::subject::{self, QualifiedSubject, DEFAULT_CONTEXT, GLOBAL_CONTEXT};
+
+/// Identity of a schema within a context: MD5 over the canonical text, references and metadata.
+pub type SchemaHash = [u8; 16];
+
+/// A schema as stored under an id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSchema {
+    pub id: u32,
+    pub schema_type: SchemaType,
+    pub schema: Arc<str>,
+    pub references: Vec<SchemaReference>,
+    pub metadata: Option<Value>,
+    pub rule_set: Option<Value>,
+    pub hash: SchemaHash,
+}
+
+impl StoredSchema {
+    /// The guid Confluent 8.x shows: the identity hash as a UUID.
+    pub fn guid(&self) -> String {
+        guid(&self.hash)
+    }
+}
+
+pub fn guid(h: &SchemaHash) -> String {
+    let x: String = h.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+}
+
+/// The identity hash of a schema: same canonical text + references + metadata ⇒ same id in a context.
+pub fn schema_hash(
+    schema: &str,
+    references: &[SchemaReference],
+    metadata: Option<&Value>,
+    rule_set: Option<&Value>,
+) -> SchemaHash {
+    let mut h = Md5::new();
+    h.update(schema.as_bytes());
+    for r in references {
+        h.update([0u8]);
+        h.update(r.name.as_bytes());
+        h.update([0u8]);
+        h.update(r.subject.as_bytes());
+        h.update([0u8]);
+        h.update(r.version.to_string().as_bytes());
+    }
+    if let Some(m) = metadata {
+        h.update([1u8]);
+        h.update(m.to_string().as_bytes());
+    }
+    if let Some(r) = rule_set {
+        h.update([2u8]);
+        h.update(r.to_string().as_bytes());
+    }
+    h.finalize().into()
+}
+
+/// One version of a subject.
+#[derive(Debug, Clone)]
+pub struct VersionEntry {
+    pub version: u32,
+    pub schema: Arc<StoredSchema>,
+    pub deleted: bool,
+    /// The exact key bytes of the record that wrote it: deletes tombstone these bytes.
+    pub key: Arc<[u8]>,
+}
+
+/// All versions of one subject, including soft-deleted ones.
+#[derive(Debug, Clone, Default)]
+pub struct SubjectEntry {
+    pub versions: OrdMap<u32, VersionEntry>,
+}
+
+impl SubjectEntry {
+    pub fn live(&self) -> impl DoubleEndedIterator<Item = &VersionEntry> {
+        self.versions.values().filter(|v| !v.deleted)
+    }
+    pub fn latest_live(&self) -> Option<&VersionEntry> {
+        self.live().next_back()
+    }
+    pub fn max_version(&self) -> u32 {
+        self.versions.keys().next_back().copied().unwrap_or(0)
+    }
+    pub fn has_live(&self) -> bool {
+        self.live().next().is_some()
+    }
+}
+
+/// One context: its own id space.
+#[derive(Debug, Clone, Default)]
+pub struct ContextEntry {
+    pub by_id: PMap<u32, Arc<StoredSchema>>,
+    pub by_hash: PMap<SchemaHash, u32>,
+    /// How many subject-versions use each id; at 0 the id is gone (hard-deleted everywhere).
+    usage: PMap<u32, u32>,
+    /// Highest id ever seen in this context: new ids are max+1, so ids are never reused.
+    pub max_id: u32,
+}
+
+/// Registry modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    ReadWrite,
+    ReadOnly,
+    ReadOnlyOverride,
+    Import,
+    Forward,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "READWRITE" => Mode::ReadWrite,
+            "READONLY" => Mode::ReadOnly,
+            "READONLY_OVERRIDE" => Mode::ReadOnlyOverride,
+            "IMPORT" => Mode::Import,
+            "FORWARD" => Mode::Forward,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::ReadWrite => "READWRITE",
+            Mode::ReadOnly => "READONLY",
+            Mode::ReadOnlyOverride => "READONLY_OVERRIDE",
+            Mode::Import => "IMPORT",
+            Mode::Forward => "FORWARD",
+        }
+    }
+    pub fn is_read_only(self) -> bool {
+        matches!(self, Mode::ReadOnly | Mode::ReadOnlyOverride)
+    }
+}
+
+/// A stored config or mode with the key bytes that wrote it.
+#[derive(Debug, Clone)]
+pub struct Keyed<T> {
+    pub value: T,
+    pub key: Arc<[u8]>,
+}
+
+/// Config/mode scope key: None = global, Some(":.ctx:") = a context, Some(subject).
+pub type ScopeKey = Option<String>;
+
+/// The whole registry state.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// Qualified subject (`name` or `:.ctx:name`) → versions.
+    pub subjects: OrdMap<String, SubjectEntry>,
+    /// Context name (`.` or `.ctx`) → id space. Contexts seen in CONTEXT records appear even when empty.
+    pub contexts: OrdMap<String, ContextEntry>,
+    pub configs: OrdMap<ScopeKey, Keyed<Arc<Map<String, Value>>>>,
+    pub modes: OrdMap<ScopeKey, Keyed<Mode>>,
+    /// Number of records applied: the log position this state reflects.
+    pub position: u64,
+}
+
+impl State {
+    /// Apply one record. Never fails: a record that cannot be understood is logged and skipped,
+    /// as Confluent's reader does, so one bad record never stops the registry.
+    pub fn apply(&mut self, rec: &LogRecord) {
+        self.position += 1;
+        let key = match Key::decode(&rec.key) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(position = self.position, "skipping log record: {e}");
+                return;
+            }
+        };
+        let value = rec.value.as_deref();
+        let result = match key {
+            Key::Schema { subject, version } => match value {
+                Some(v) => self.apply_schema(&subject, version, v, rec.key.clone()),
+                None => {
+                    if let Some(s) = subject::normalize(&subject) {
+                        self.remove_version(&s, version);
+                    }
+                    Ok(())
+                }
+            },
+            Key::Config { subject } => self.apply_config(subject, value, rec.key.clone()),
+            Key::Mode { subject } => self.apply_mode(subject, value, rec.key.clone()),
+            Key::DeleteSubject { subject } => self.apply_delete_subject(&subject, value),
+            Key::ClearSubject { subject } => {
+                self.clear_deleted(subject.as_deref());
+                Ok(())
+            }
+            Key::Context { context, .. } => {
+                if value.is_none() {
+                    // A deleted context: only an empty one is ever deleted.
+                    if !self.subjects.keys().any(|s| subject::context_of(s) == context) {
+                        self.contexts.remove(&context);
+                    }
+                } else if subject::parse_context(&context).is_some() {
+                    self.contexts.entry(context).or_default();
+                }
+                Ok(())
+            }
+            Key::Noop => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(position = self.position, "skipping log record: {e}");
+        }
+    }
+
+    fn apply_schema(&mut self, key_subject: &str, version: u32, value: &[u8], key: Arc<[u8]>) -> Result<(), String> {
+        let v: SchemaValue = serde_json::from_slice(value).map_err(|e| format!("bad SCHEMA value: {e}"))?;
+        let subject = subject::normalize(key_subject).ok_or_else(|| format!("bad subject {key_subject}"))?;
+        let schema_type = v.schema_type()?;
+        let hash = schema_hash(&v.schema, &v.references, v.metadata.as_ref(), v.rule_set.as_ref());
+        let context = subject::context_of(&subject);
+        let ctx = self.contexts.entry(context.clone()).or_default();
+        let stored = match ctx.by_id.get(&v.id) {
+            Some(existing) if existing.hash != hash => {
+                return Err(format!(
+                    "id {} in context {context} already holds a different schema; {subject} version {version} ignored",
+                    v.id
+                ))
+            }
+            Some(existing) => existing.clone(),
+            None => Arc::new(StoredSchema {
+                id: v.id,
+                schema_type,
+                schema: v.schema.into(),
+                references: v.references,
+                metadata: v.metadata,
+                rule_set: v.rule_set,
+                hash,
+            }),
+        };
+        self.remove_version(&subject, version);
+        let ctx = self.contexts.entry(context).or_default();
+        ctx.by_id.insert(stored.id, stored.clone());
+        ctx.by_hash.entry(hash).or_insert(stored.id);
+        *ctx.usage.entry(stored.id).or_insert(0) += 1;
+        ctx.max_id = ctx.max_id.max(stored.id);
+        let entry = VersionEntry { version, schema: stored, deleted: v.deleted, key };
+        self.subjects.entry(subject).or_default().versions.insert(version, entry);
+        Ok(())
+    }
+
+    fn remove_version(&mut self, subject: &str, version: u32) {
+        let Some(s) = self.subjects.get_mut(subject) else { return };
+        let Some(old) = s.versions.remove(&version) else { return };
+        if s.versions.is_empty() {
+            self.subjects.remove(subject);
+        }
+        let context = subject::context_of(subject);
+        if let Some(ctx) = self.contexts.get_mut(&context) {
+            let id = old.schema.id;
+            let left = ctx.usage.get(&id).copied().unwrap_or(1).saturating_sub(1);
+            if left == 0 {
+                ctx.usage.remove(&id);
+                ctx.by_id.remove(&id);
+                if ctx.by_hash.get(&old.schema.hash) == Some(&id) {
+                    ctx.by_hash.remove(&old.schema.hash);
+                }
+            } else {
+                ctx.usage.insert(id, left);
+            }
+        }
+    }
+
+    fn apply_config(&mut self, subject: Option<String>, value: Option<&[u8]>, key: Arc<[u8]>) -> Result<(), String> {
+        match value {
+            None => {
+                self.configs.remove(&subject);
+            }
+            Some(v) => {
+                let fields = record::decode_config(v)?;
+                self.configs.insert(subject, Keyed { value: Arc::new(fields), key });
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_mode(&mut self, subject: Option<String>, value: Option<&[u8]>, key: Arc<[u8]>) -> Result<(), String> {
+        match value {
+            None => {
+                self.modes.remove(&subject);
+            }
+            Some(v) => {
+                let m: ModeValue = serde_json::from_slice(v).map_err(|e| format!("bad MODE value: {e}"))?;
+                let mode = Mode::parse(&m.mode).ok_or_else(|| format!("unknown mode {}", m.mode))?;
+                self.modes.insert(subject, Keyed { value: mode, key });
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_delete_subject(&mut self, key_subject: &str, value: Option<&[u8]>) -> Result<(), String> {
+        let Some(v) = value else { return Ok(()) };
+        let d: DeleteSubjectValue = serde_json::from_slice(v).map_err(|e| format!("bad DELETE_SUBJECT value: {e}"))?;
+        let subject = subject::normalize(key_subject).ok_or_else(|| format!("bad subject {key_subject}"))?;
+        if let Some(s) = self.subjects.get_mut(&subject) {
+            let upto: Vec<u32> = s.versions.keys().copied().filter(|n| *n <= d.version).collect();
+            for n in upto {
+                if let Some(e) = s.versions.get_mut(&n) {
+                    e.deleted = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// CLEAR_SUBJECT: drop soft-deleted versions of a subject, of a context (`:.ctx:`), or of the
+    /// default context (no subject).
+    fn clear_deleted(&mut self, scope: Option<&str>) {
+        let q = scope.and_then(QualifiedSubject::parse);
+        let targets: Vec<(String, u32)> = self
+            .subjects
+            .iter()
+            .filter(|(name, _)| match &q {
+                None => subject::context_of(name) == DEFAULT_CONTEXT,
+                Some(q) if q.name.is_empty() => subject::context_of(name) == q.context,
+                Some(q) => **name == q.qualified(),
+            })
+            .flat_map(|(name, s)| s.versions.values().filter(|v| v.deleted).map(move |v| (name.clone(), v.version)))
+            .collect();
+        for (s, v) in targets {
+            self.remove_version(&s, v);
+        }
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    pub fn subject(&self, subject: &str) -> Option<&SubjectEntry> {
+        self.subjects.get(subject)
+    }
+
+    pub fn context(&self, context: &str) -> Option<&ContextEntry> {
+        self.contexts.get(context)
+    }
+
+    pub fn schema_by_id(&self, context: &str, id: u32) -> Option<&Arc<StoredSchema>> {
+        self.contexts.get(context)?.by_id.get(&id)
+    }
+
+    /// Scope keys from most to least specific: subject, its context, global, the global context.
+    pub fn scope_chain(subject: Option<&QualifiedSubject>) -> Vec<ScopeKey> {
+        let mut chain = Vec::with_capacity(4);
+        if let Some(q) = subject {
+            if !q.name.is_empty() {
+                chain.push(Some(q.qualified()));
+            }
+            if let Some(ck) = q.context_key() {
+                chain.push(Some(ck));
+            }
+        }
+        chain.push(None);
+        chain.push(Some(format!(":{GLOBAL_CONTEXT}:")));
+        chain
+    }
+
+    /// The effective config for a subject (or global when None): fields merged from the least to
+    /// the most specific scope, as Confluent's `getConfigInScope`.
+    pub fn effective_config(&self, subject: Option<&QualifiedSubject>) -> Map<String, Value> {
+        let mut merged = Map::new();
+        for key in Self::scope_chain(subject).iter().rev() {
+            if let Some(c) = self.configs.get(key) {
+                for (k, v) in c.value.iter() {
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        merged
+    }
+
+    /// One config field as in force for a subject: the most specific scope that sets it.
+    pub fn config_field(&self, subject: Option<&QualifiedSubject>, field: &str) -> Option<&Value> {
+        if self.configs.is_empty() {
+            return None;
+        }
+        Self::scope_chain(subject).iter().find_map(|k| self.configs.get(k).and_then(|c| c.value.get(field)))
+    }
+
+    /// The effective mode for a subject (or global when None).
+    pub fn effective_mode(&self, subject: Option<&QualifiedSubject>) -> Mode {
+        if self.modes.is_empty() {
+            return Mode::ReadWrite;
+        }
+        Self::scope_chain(subject).iter().find_map(|k| self.modes.get(k).map(|m| m.value)).unwrap_or(Mode::ReadWrite)
+    }
+
+    /// Ids (in any context) whose references point at `subject` version `version`.
+    pub fn referrers(&self, subject: &str, version: u32, include_deleted: bool) -> Vec<u32> {
+        let mut ids = Vec::new();
+        for (name, s) in self.subjects.iter() {
+            let referrer = QualifiedSubject::parse(name);
+            for v in s.versions.values() {
+                if v.deleted && !include_deleted {
+                    continue;
+                }
+                let hit = v.schema.references.iter().any(|r| {
+                    r.version == version as i32
+                        && referrer.as_ref().and_then(|q| subject::qualify_in_context_of(&r.subject, q)).as_deref()
+                            == Some(subject)
+                });
+                if hit && !ids.contains(&v.schema.id) {
+                    ids.push(v.schema.id);
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_rec(subject: &str, version: u32, id: u32, schema: &str, deleted: bool) -> LogRecord {
+        let v = SchemaValue {
+            subject: subject.into(),
+            version,
+            id,
+            schema_type: None,
+            references: vec![],
+            metadata: None,
+            rule_set: None,
+            schema: schema.into(),
+            deleted,
+        };
+        LogRecord::new(Key::Schema { subject: subject.into(), version }.encode(), Some(record::to_bytes(&v)))
+    }
+
+    #[test]
+    fn ids_follow_records_and_conflicting_ids_are_ignored() {
+        let mut s = State::default();
+        s.apply(&schema_rec("a", 1, 1, "\"string\"", false));
+        s.apply(&schema_rec("b", 1, 1, "\"int\"", false)); // id 1 taken by another schema: ignored
+        assert!(s.subject("b").is_none());
+        assert_eq!(s.schema_by_id(".", 1).unwrap().schema.as_ref(), "\"string\"");
+        s.apply(&schema_rec(":.eu:b", 1, 1, "\"int\"", false)); // other context, own id space
+        assert_eq!(s.schema_by_id(".eu", 1).unwrap().schema.as_ref(), "\"int\"");
+        assert_eq!(s.position, 3);
+    }
+
+    #[test]
+    fn tombstone_removes_id_when_unused_but_max_id_stays() {
+        let mut s = State::default();
+        s.apply(&schema_rec("a", 1, 5, "\"string\"", false));
+        s.apply(&LogRecord::tombstone(Key::Schema { subject: "a".into(), version: 1 }.encode().into()));
+        assert!(s.schema_by_id(".", 5).is_none());
+        assert!(s.subject("a").is_none());
+        assert_eq!(s.context(".").unwrap().max_id, 5);
+    }
+
+    #[test]
+    fn delete_subject_marks_versions_and_clear_purges() {
+        let mut s = State::default();
+        s.apply(&schema_rec("a", 1, 1, "\"string\"", false));
+        s.apply(&schema_rec("a", 2, 2, "\"int\"", false));
+        let v = DeleteSubjectValue { subject: "a".into(), version: 2 };
+        s.apply(&LogRecord::new(Key::DeleteSubject { subject: "a".into() }.encode(), Some(record::to_bytes(&v))));
+        assert!(!s.subject("a").unwrap().has_live());
+        s.apply(&LogRecord::new(
+            Key::ClearSubject { subject: Some("a".into()) }.encode(),
+            Some(b"{\"subject\":\"a\"}".to_vec()),
+        ));
+        assert!(s.subject("a").is_none());
+    }
+
+    #[test]
+    fn config_and_mode_inherit_from_context_then_global() {
+        let mut s = State::default();
+        let cfg = |sub: Option<&str>, level: &str| {
+            let mut m = Map::new();
+            m.insert("compatibilityLevel".into(), Value::String(level.into()));
+            LogRecord::new(
+                Key::Config { subject: sub.map(String::from) }.encode(),
+                Some(record::encode_config(sub, &m)),
+            )
+        };
+        s.apply(&cfg(None, "FULL"));
+        s.apply(&cfg(Some(":.eu:"), "NONE"));
+        let q = QualifiedSubject::parse(":.eu:x").unwrap();
+        assert_eq!(s.effective_config(Some(&q))["compatibilityLevel"], "NONE");
+        let q = QualifiedSubject::parse("x").unwrap();
+        assert_eq!(s.effective_config(Some(&q))["compatibilityLevel"], "FULL");
+        let m = ModeValue { subject: None, mode: "READONLY".into() };
+        s.apply(&LogRecord::new(Key::Mode { subject: None }.encode(), Some(record::to_bytes(&m))));
+        assert_eq!(s.effective_mode(Some(&q)), Mode::ReadOnly);
+    }
+
+    #[test]
+    fn unreadable_records_are_skipped() {
+        let mut s = State::default();
+        s.apply(&LogRecord::new(b"garbage".to_vec(), Some(b"x".to_vec())));
+        s.apply(&LogRecord::new(Key::Schema { subject: "a".into(), version: 1 }.encode(), Some(b"{".to_vec())));
+        assert!(s.subjects.is_empty());
+        assert_eq!(s.position, 2);
+    }
+}

@@ -1,0 +1,91 @@
+//! Start the real `lockstep` binary for end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `lockstep registry` process on a free loopback port.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Server {
+    /// Start on `data_dir` and wait until it serves. The port is the one the server reports.
+    pub fn start(data_dir: &Path) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .args(["registry", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("LOCKSTEP_LOG_FORMAT", "json")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start lockstep");
+        // Owned by `Server` from here on, so every exit path kills and reaps it.
+        let mut server = Server { child, url: String::new() };
+        let stderr = server.child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent {
+                    if let Some(addr) = serving_addr(&line) {
+                        let _ = tx.send(addr);
+                        sent = true;
+                    }
+                }
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30)).expect("server did not report its address");
+        server.url = format!("http://{addr}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if reqwest::blocking_get_ok(&server.url) {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("server at {} never answered", server.url);
+    }
+
+    /// SIGKILL: no shutdown hooks, no flush.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serving_addr(line: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let fields = v.get("fields")?;
+    if fields.get("message")?.as_str()? != "lockstep registry serving" {
+        return None;
+    }
+    fields.get("addr")?.as_str().map(String::from)
+}
+
+mod reqwest {
+    /// A plain blocking GET / over std (keeps the test free of a blocking HTTP client).
+    pub fn blocking_get_ok(url: &str) -> bool {
+        use std::io::{Read, Write};
+        let Some(hostport) = url.strip_prefix("http://") else { return false };
+        let Ok(mut s) = std::net::TcpStream::connect(hostport) else { return false };
+        let req = format!("GET / HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n");
+        if s.write_all(req.as_bytes()).is_err() {
+            return false;
+        }
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+        buf.starts_with("HTTP/1.1 200")
+    }
+}
