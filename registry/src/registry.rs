@@ -687,7 +687,10 @@ impl Registry {
         let subject = Self::find_subject(st, subject_str, true)?;
         let q = QualifiedSubject::parse(&subject).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
         Self::check_writable(st, &q)?;
-        let v = Self::version_entry(st, &subject, spec, permanent)?.clone();
+        // A numbered version is found even when soft-deleted (to answer 40406/40407 precisely);
+        // `latest` means the latest live version for a soft delete.
+        let include_deleted = permanent || matches!(spec, VersionSpec::Number(_));
+        let v = Self::version_entry(st, &subject, spec, include_deleted)?.clone();
         let mut records = Vec::new();
         if permanent {
             if !v.deleted {
