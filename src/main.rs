@@ -7,6 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The registry allocates many small, short-lived objects per write (persistent-map nodes,
+/// JSON values); mimalloc handles that pattern far better than glibc's allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "lockstep", version, about = "Schemas and data, in lockstep across regions", long_about = None)]
 struct Cli {

@@ -125,8 +125,9 @@ pub struct Registry {
     /// Snapshots of the writer's state waiting for their batch to become durable.
     waiting: parking_lot::Mutex<VecDeque<Arc<State>>>,
     durable: watch::Sender<Durable>,
-    /// Canonicalization of request texts without references (register/lookup of known schemas).
-    parse_cache: moka::sync::Cache<ParseKey, Arc<ParsedSchema>>,
+    /// Canonicalization of request texts without references (register/lookup of known schemas),
+    /// with the identity hash of the canonical text alone.
+    parse_cache: moka::sync::Cache<ParseKey, (Arc<ParsedSchema>, state::SchemaHash)>,
     /// Parsed stored schemas, for compatibility checks: (context, id) → (stored, parsed).
     stored_cache: moka::sync::Cache<(String, u32), (Arc<StoredSchema>, Arc<ParsedSchema>)>,
 }
@@ -325,29 +326,34 @@ impl Registry {
             )));
         }
         let normalize = self.normalize_for(st, q, normalize);
-        let (references, parsed) = if refs.is_empty() {
+        let metadata = req.metadata.clone().filter(|m| !m.is_null() && m.as_object().is_none_or(|o| !o.is_empty()));
+        let (references, parsed, hash) = if refs.is_empty() {
             let key = ParseKey { schema_type: schema_type.as_str(), normalize, text: text.clone() };
-            let parsed = match self.parse_cache.get(&key) {
-                Some(p) => p,
+            let (parsed, plain_hash) = match self.parse_cache.get(&key) {
+                Some(hit) => hit,
                 None => {
                     let p = Arc::new(
                         ParsedSchema::parse(schema_type, &text, &[], normalize).map_err(ApiError::invalid_schema)?,
                     );
-                    self.parse_cache.insert(key, p.clone());
-                    p
+                    let h = state::schema_hash(p.canonical(), &[], None, None);
+                    self.parse_cache.insert(key, (p.clone(), h));
+                    (p, h)
                 }
             };
-            (Vec::new(), parsed)
+            let hash = match &metadata {
+                None => plain_hash,
+                Some(m) => state::schema_hash(parsed.canonical(), &[], Some(m), None),
+            };
+            (Vec::new(), parsed, hash)
         } else {
             let (concrete, deps) = Self::resolve_references(st, q, &refs, false, 0)?;
             let p = ParsedSchema::parse(schema_type, &text, &deps, normalize).map_err(ApiError::invalid_schema)?;
-            (concrete, Arc::new(p))
+            let hash = state::schema_hash(p.canonical(), &concrete, metadata.as_ref(), None);
+            (concrete, Arc::new(p), hash)
         };
         if parsed.canonical().len() > self.config.max_schema_bytes {
             return Err(ApiError::schema_too_large("Schema too large"));
         }
-        let metadata = req.metadata.clone().filter(|m| !m.is_null() && m.as_object().is_none_or(|o| !o.is_empty()));
-        let hash = state::schema_hash(parsed.canonical(), &references, metadata.as_ref(), None);
         Ok(Prepared { parsed, references, metadata, hash })
     }
 
@@ -587,24 +593,26 @@ impl Registry {
         Err(ApiError::subject_not_found(subject_str))
     }
 
-    /// Is this schema registered under the subject? (POST /subjects/{s})
-    pub fn lookup(
+    /// Is this schema registered under the subject? (POST /subjects/{s}) Returns the subject
+    /// it was found under (unqualified names fall back to other contexts) and the version.
+    pub fn lookup<'a>(
         &self,
+        st: &'a State,
         subject_str: &str,
         req: &RegisterRequest,
         normalize: bool,
         include_deleted: bool,
-    ) -> ApiResult<VersionEntry> {
-        let st = self.snapshot();
-        let subject = Self::find_subject(&st, subject_str, include_deleted)?;
+    ) -> ApiResult<(String, &'a VersionEntry)> {
+        let subject = Self::find_subject(st, subject_str, include_deleted)?;
         let q = QualifiedSubject::parse(&subject).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
-        let prepared = self.prepare(&st, &q, req, normalize)?;
-        st.subject(&subject)
+        let prepared = self.prepare(st, &q, req, normalize)?;
+        let found = st
+            .subject(&subject)
             .and_then(|s| {
                 s.versions.values().rev().find(|v| v.schema.hash == prepared.hash && (include_deleted || !v.deleted))
             })
-            .cloned()
-            .ok_or_else(ApiError::schema_not_found)
+            .ok_or_else(ApiError::schema_not_found)?;
+        Ok((subject, found))
     }
 
     /// POST /compatibility/subjects/{s}/versions[/{v}]: the messages (empty = compatible).

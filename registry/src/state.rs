@@ -5,6 +5,7 @@
 //! Persistent maps (`imbl`) make a clone O(1), so readers hold an immutable snapshot while the
 //! writer applies the next records to its own copy.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use imbl::{HashMap as PMap, OrdMap};
@@ -20,7 +21,7 @@ use crate::subject::{self, QualifiedSubject, DEFAULT_CONTEXT, GLOBAL_CONTEXT};
 pub type SchemaHash = [u8; 16];
 
 /// A schema as stored under an id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct StoredSchema {
     pub id: u32,
     pub schema_type: SchemaType,
@@ -29,6 +30,24 @@ pub struct StoredSchema {
     pub metadata: Option<Value>,
     pub rule_set: Option<Value>,
     pub hash: SchemaHash,
+    /// The `GET /schemas/ids/{id}` body, rendered on first use. It lives and dies with the
+    /// schema, so a deleted or replaced id can never be served from it.
+    pub rendered: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl PartialEq for StoredSchema {
+    fn eq(&self, other: &Self) -> bool {
+        (self.id, self.schema_type, &self.schema, &self.references, &self.metadata, &self.rule_set, self.hash)
+            == (
+                other.id,
+                other.schema_type,
+                &other.schema,
+                &other.references,
+                &other.metadata,
+                &other.rule_set,
+                other.hash,
+            )
+    }
 }
 
 impl StoredSchema {
@@ -79,12 +98,17 @@ pub struct VersionEntry {
     pub deleted: bool,
     /// The exact key bytes of the record that wrote it: deletes tombstone these bytes.
     pub key: Arc<[u8]>,
+    /// This version's Schema entity (lookup, GET version, register), rendered on first use.
+    /// A change to the version replaces the entry, and with it this body.
+    pub rendered: std::sync::OnceLock<bytes::Bytes>,
 }
 
-/// All versions of one subject, including soft-deleted ones.
+/// All versions of one subject, including soft-deleted ones. Subjects have few versions, so a
+/// plain map copied on write (with its subject entry) is smaller than a persistent one, whose
+/// nodes are sized for many entries.
 #[derive(Debug, Clone, Default)]
 pub struct SubjectEntry {
-    pub versions: OrdMap<u32, VersionEntry>,
+    pub versions: BTreeMap<u32, VersionEntry>,
 }
 
 impl SubjectEntry {
@@ -242,6 +266,7 @@ impl State {
                 metadata: v.metadata,
                 rule_set: v.rule_set,
                 hash,
+                rendered: std::sync::OnceLock::new(),
             }),
         };
         self.remove_version(&subject, version);
@@ -250,7 +275,7 @@ impl State {
         ctx.by_hash.entry(hash).or_insert(stored.id);
         *ctx.usage.entry(stored.id).or_insert(0) += 1;
         ctx.max_id = ctx.max_id.max(stored.id);
-        let entry = VersionEntry { version, schema: stored, deleted: v.deleted, key };
+        let entry = VersionEntry { version, schema: stored, deleted: v.deleted, key, rendered: Default::default() };
         self.subjects.entry(subject).or_default().versions.insert(version, entry);
         Ok(())
     }

@@ -26,7 +26,6 @@ use tower::Layer;
 
 use crate::error::ApiError;
 use crate::registry::Registry;
-use crate::state::StoredSchema;
 
 /// Confluent's default (and preferred) response type.
 pub const V1_JSON: &str = "application/vnd.schemaregistry.v1+json";
@@ -38,15 +37,13 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 /// Shared by all handlers.
 pub struct AppState {
     pub registry: Arc<Registry>,
-    /// Rendered `GET /schemas/ids/{id}` bodies: (context, id) → (schema they render, body).
-    id_cache: moka::sync::Cache<(String, u32), (Arc<StoredSchema>, Bytes)>,
 }
 
 pub type Shared = Arc<AppState>;
 
 /// The whole API as a service: the context-prefix rewrite runs before routing.
 pub fn app(registry: Arc<Registry>) -> Router {
-    let state = Arc::new(AppState { registry, id_cache: moka::sync::Cache::builder().max_capacity(100_000).build() });
+    let state = Arc::new(AppState { registry });
     let api = Router::new()
         .route("/", get(metadata::root).post(metadata::root))
         .merge(metadata::routes())
@@ -104,10 +101,10 @@ pub type ApiResponse = Result<Response, ApiError>;
 /// Content negotiation on Accept: Confluent's three JSON types by server preference; 406 when the
 /// client accepts none of them.
 async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
-    let chosen = match accept.as_deref() {
-        None | Some("") => V1_JSON,
+    let chosen = match req.headers().get(header::ACCEPT).map(HeaderValue::as_bytes) {
+        None | Some(b"" | b"*/*") => V1_JSON,
         Some(a) => {
+            let a = String::from_utf8_lossy(a).to_ascii_lowercase();
             let types: Vec<&str> = a.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
             let has = |t: &str| types.contains(&t);
             if has(V1_JSON) || has("*/*") || has("application/*") {

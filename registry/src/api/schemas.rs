@@ -84,18 +84,13 @@ async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> 
     let fetch_max = p.flag("fetchMaxId");
     let subject = p.get("subject").and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
     if !fetch_max && subject.is_none() {
-        let key = (context.clone(), n);
-        if let Some((cached, body)) = app.id_cache.get(&key) {
-            if Arc::ptr_eq(&cached, schema) {
-                return Ok(raw_json(StatusCode::OK, body));
-            }
-        }
-        let mut m = Map::new();
-        schema_fields(schema, &mut m);
-        m.insert("guid".into(), json!(schema.guid()));
-        let body = Bytes::from(serde_json::to_vec(&m).unwrap_or_default());
-        app.id_cache.insert(key, (schema.clone(), body.clone()));
-        return Ok(raw_json(StatusCode::OK, body));
+        let body = schema.rendered.get_or_init(|| {
+            let mut m = Map::new();
+            schema_fields(schema, &mut m);
+            m.insert("guid".into(), json!(schema.guid()));
+            Bytes::from(serde_json::to_vec(&m).unwrap_or_default())
+        });
+        return Ok(raw_json(StatusCode::OK, body.clone()));
     }
     let mut m = Map::new();
     if let Some(s) = subject {

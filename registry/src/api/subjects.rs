@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use super::schemas::{prefix_matches, render_version, sorted_subjects};
 use super::{ok, raw_json, ApiResponse, JsonBody, Params, Shared};
 use crate::registry::{RegisterRequest, Registry, VersionSpec};
+use crate::state::VersionEntry;
 use crate::subject::WILDCARD;
 
 pub fn routes() -> Router<Shared> {
@@ -45,10 +46,16 @@ async fn lookup(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
-    let found = app.registry.lookup(&subject, &req, p.flag("normalize"), p.flag("deleted"))?;
     let st = app.registry.snapshot();
-    let name = Registry::find_subject(&st, &subject, true).unwrap_or(subject);
-    Ok(ok(&render_version(&name, &found)))
+    let (name, found) = app.registry.lookup(&st, &subject, &req, p.flag("normalize"), p.flag("deleted"))?;
+    Ok(version_response(&name, found))
+}
+
+/// A version's Schema entity, rendered once per version.
+fn version_response(subject: &str, v: &VersionEntry) -> Response {
+    let body =
+        v.rendered.get_or_init(|| Bytes::from(serde_json::to_vec(&render_version(subject, v)).unwrap_or_default()));
+    raw_json(StatusCode::OK, body.clone())
 }
 
 async fn register(
@@ -58,6 +65,14 @@ async fn register(
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
     let r = app.registry.register(&subject, req, p.flag("normalize"), p.flag("force")).await?;
+    // The Schema entity of the version (Confluent 8.x answers id, version, guid, schemaType and
+    // schema; the subject comes along).
+    let st = app.registry.snapshot();
+    if let Some(v) = st.subject(&r.subject).and_then(|e| e.versions.get(&r.version)) {
+        if v.schema.id == r.schema.id {
+            return Ok(version_response(&r.subject, v));
+        }
+    }
     let mut m = Map::new();
     m.insert("id".into(), json!(r.schema.id));
     m.insert("version".into(), json!(r.version));
@@ -98,7 +113,7 @@ async fn get_version(
     let deleted = p.flag("deleted");
     let name = Registry::find_subject(&st, &subject, deleted)?;
     let v = Registry::version_entry(&st, &name, spec, deleted)?;
-    Ok(ok(&render_version(&name, v)))
+    Ok(version_response(&name, v))
 }
 
 async fn get_raw(
