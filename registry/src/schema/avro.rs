@@ -1062,26 +1062,35 @@ impl Checker {
                         .find(|x| x.name == f.name)
                         .or_else(|| wf.iter().find(|x| f.aliases.contains(&x.name)));
                     match wfield {
+                        None if f.default.is_some() => {}
+                        None if matches!(f.ty, Node::Named(i) if matches!(&reader.schema.types[i].kind, NamedKind::Enum { default: Some(_), .. })) =>
+                        {
+                            // Java's rule for a new enum field without a field default but with an
+                            // enum default: the enum is checked against the writer's record itself
+                            // (which can only fail as a type mismatch).
+                            loc.push("fields".into());
+                            loc.push(pos.to_string());
+                            loc.push("type".into());
+                            ok &= self.check(reader.with(&f.ty), writer, loc);
+                            loc.truncate(loc.len() - 3);
+                        }
                         None => {
-                            let enum_default = matches!(f.ty, Node::Named(i) if matches!(&reader.schema.types[i].kind, NamedKind::Enum { default: Some(_), .. }));
-                            if f.default.is_none() && !enum_default {
-                                loc.push("fields".into());
-                                loc.push(pos.to_string());
-                                self.report(
-                                    "READER_FIELD_MISSING_DEFAULT_VALUE",
-                                    format!(
-                                        "The field '{}' at path '{}' in the {} schema has no default value and is missing in the {} schema",
-                                        f.name,
-                                        path(loc),
-                                        self.reader_word,
-                                        self.writer_word
-                                    ),
-                                    f.name.clone(),
-                                );
-                                loc.pop();
-                                loc.pop();
-                                ok = false;
-                            }
+                            loc.push("fields".into());
+                            loc.push(pos.to_string());
+                            self.report(
+                                "READER_FIELD_MISSING_DEFAULT_VALUE",
+                                format!(
+                                    "The field '{}' at path '{}' in the {} schema has no default value and is missing in the {} schema",
+                                    f.name,
+                                    path(loc),
+                                    self.reader_word,
+                                    self.writer_word
+                                ),
+                                f.name.clone(),
+                            );
+                            loc.pop();
+                            loc.pop();
+                            ok = false;
                         }
                         Some(wfld) => {
                             loc.push("fields".into());
@@ -1298,6 +1307,17 @@ mod tests {
         let m = check_compatibility(&p(a), &p(ab), true);
         assert_eq!(m[0].error_type, "MISSING_ENUM_SYMBOLS");
         assert_eq!(m[0].additional_info, "[B]");
+    }
+
+    #[test]
+    fn new_enum_field_with_only_an_enum_default_is_checked_against_the_writer_record() {
+        // Java (and the avro oracle): the enum is compared with the writer's record: a mismatch.
+        let v1 = r#"{"type":"record","name":"r","fields":[{"name":"a","type":"int"}]}"#;
+        let v2 = r#"{"type":"record","name":"r","fields":[{"name":"a","type":"int"},{"name":"e","type":{"type":"enum","name":"E","symbols":["X"],"default":"X"}}]}"#;
+        let m = check_compatibility(&p(v2), &p(v1), true);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].error_type, "TYPE_MISMATCH");
+        assert_eq!(m[0].additional_info, "reader type: ENUM not compatible with writer type: RECORD");
     }
 
     #[test]
