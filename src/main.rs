@@ -31,19 +31,52 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  lockstep check --old v1.avsc --new v2.avsc --level FULL\n  lockstep check --manifest lockstep.toml --against git:origin/main --format github\n  lockstep check --manifest lockstep.toml --registry http://registry:8081 --format junit"
+)]
 struct CheckArgs {
-    /// The schema already in use.
-    #[arg(long)]
-    old: PathBuf,
-    /// The schema that should replace it.
-    #[arg(long)]
-    new: PathBuf,
-    /// AVRO, PROTOBUF or JSON.
+    /// The schema already in use (with --new).
+    #[arg(long, requires = "new", conflicts_with = "manifest")]
+    old: Option<PathBuf>,
+    /// The schema that should replace it (with --old).
+    #[arg(long, requires = "old")]
+    new: Option<PathBuf>,
+    /// AVRO, PROTOBUF or JSON (with --old/--new).
     #[arg(long = "type", default_value = "AVRO")]
     schema_type: String,
-    /// NONE, BACKWARD, FORWARD, FULL or a *_TRANSITIVE level.
+    /// NONE, BACKWARD, FORWARD, FULL or a *_TRANSITIVE level (with --old/--new).
     #[arg(long, default_value = "BACKWARD")]
     level: String,
+    /// TOML file mapping subjects to schema files, types, levels and references.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Check the manifest's files against this registry (each subject's own level applies).
+    #[arg(long, requires = "manifest", conflicts_with = "against")]
+    registry: Option<String>,
+    /// Check the manifest's files against the same files at a git revision: git:REF.
+    #[arg(long, requires = "manifest")]
+    against: Option<String>,
+    /// Output: text, json, junit or github (workflow annotations).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "junit", "github"])]
+    format: String,
+}
+
+fn run_check(args: CheckArgs) -> Result<Vec<compat_tests::Outcome>, String> {
+    if let (Some(old), Some(new)) = (&args.old, &args.new) {
+        return Ok(vec![compat_tests::check_files(&args.schema_type, &args.level, old, new)]);
+    }
+    let Some(path) = &args.manifest else {
+        return Err("give --old and --new, or --manifest with --registry or --against".into());
+    };
+    let manifest = compat_tests::Manifest::load(path)?;
+    match (&args.registry, &args.against) {
+        (Some(url), None) => Ok(compat_tests::check_against_registry(&manifest, url)),
+        (None, Some(against)) => {
+            let rev = against.strip_prefix("git:").ok_or_else(|| format!("--against takes git:REF, not {against}"))?;
+            Ok(compat_tests::check_against_git(&manifest, rev))
+        }
+        _ => Err("--manifest needs --registry URL or --against git:REF".into()),
+    }
 }
 
 fn init_tracing(format: &str) {
@@ -69,22 +102,18 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Check(args) => match compat_tests::check_files(&args.schema_type, &args.level, &args.old, &args.new) {
-            Ok(v) if v.is_compatible() => {
-                println!("compatible ({})", v.level.as_str());
-                ExitCode::SUCCESS
-            }
-            Ok(v) => {
-                println!("incompatible ({}):", v.level.as_str());
-                for m in &v.messages {
-                    println!("  {m}");
+        Command::Check(args) => {
+            let format = compat_tests::Format::parse(&args.format).unwrap_or(compat_tests::Format::Text);
+            match run_check(args) {
+                Ok(outcomes) => {
+                    print!("{}", compat_tests::report::render(format, &outcomes));
+                    ExitCode::from(compat_tests::exit_code(&outcomes))
                 }
-                ExitCode::from(1)
+                Err(e) => {
+                    eprintln!("lockstep check: {e}");
+                    ExitCode::from(2)
+                }
             }
-            Err(e) => {
-                eprintln!("lockstep check: {e}");
-                ExitCode::from(2)
-            }
-        },
+        }
     }
 }

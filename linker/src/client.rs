@@ -126,6 +126,28 @@ impl RegistryClient {
         Ok(v["id"].as_i64().unwrap_or_default())
     }
 
+    /// `POST /compatibility/subjects/{s}/versions`: the registry's own check at the subject's
+    /// level against the versions that level selects. Returns the messages (empty = compatible).
+    /// An invalid schema is an error (42201): the verbose form would report it as incompatible,
+    /// so messages are fetched only once the plain check says incompatible.
+    pub async fn check_compatibility(&self, subject: &str, reg: &Registration) -> Result<Vec<String>, ClientError> {
+        let path = format!("/compatibility/subjects/{}/versions", Self::subject_path(subject));
+        let post = |verbose: bool| {
+            let url = self.url(&format!("{path}?verbose={verbose}"));
+            self.http.post(url).header("Content-Type", CT).json(reg).send()
+        };
+        let v: Value = Self::decode(post(false).await?).await?;
+        if v["is_compatible"].as_bool().unwrap_or(false) {
+            return Ok(Vec::new());
+        }
+        let v: Value = Self::decode(post(true).await?).await?;
+        let messages: Vec<String> = v["messages"]
+            .as_array()
+            .map(|m| m.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        Ok(if messages.is_empty() { vec!["incompatible".to_string()] } else { messages })
+    }
+
     /// `PUT /mode/{s}` (or `/mode` for None), with `force`.
     pub async fn set_mode(&self, subject: Option<&str>, mode: &str, force: bool) -> Result<(), ClientError> {
         let path = match subject {
