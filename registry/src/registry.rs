@@ -632,8 +632,9 @@ impl Registry {
             None => entry.map(|e| e.live().rev().collect()).unwrap_or_default(),
             Some(VersionSpec::Latest) => entry.and_then(|e| e.latest_live()).into_iter().collect(),
             Some(VersionSpec::Number(n)) => {
-                let e = entry.ok_or_else(|| ApiError::subject_not_found(&subject))?;
-                vec![e.versions.get(&n).filter(|v| !v.deleted).ok_or_else(|| ApiError::version_not_found(n))?]
+                // Confluent answers 40402 for a missing numeric version, also of a missing subject.
+                let v = entry.and_then(|e| e.versions.get(&n)).filter(|v| !v.deleted);
+                vec![v.ok_or_else(|| ApiError::version_not_found(n))?]
             }
         };
         self.check_against(&st, &q, &prepared.parsed, &versions)
@@ -785,9 +786,7 @@ impl Registry {
     pub async fn update_config(&self, scope: ScopeKey, update: Map<String, Value>) -> ApiResult<Map<String, Value>> {
         let w = self.writer.lock().await;
         let st = &w.pending;
-        if let Some(q) = scope.as_deref().and_then(QualifiedSubject::parse) {
-            Self::check_writable(st, &q)?;
-        }
+        Self::check_writable(st, &Self::scope_subject(&scope))?;
         let mut fields: Map<String, Value> = st.configs.get(&scope).map(|c| (*c.value).clone()).unwrap_or_default();
         for (k, v) in update {
             if v.is_null() {
@@ -811,9 +810,16 @@ impl Registry {
         Ok(fields)
     }
 
+    /// The subject (or bare context) whose mode governs writes to a config scope; the default
+    /// context's for the global scope, so a global READONLY also freezes the global config.
+    fn scope_subject(scope: &ScopeKey) -> QualifiedSubject {
+        scope.as_deref().and_then(QualifiedSubject::parse).unwrap_or_else(|| QualifiedSubject::new(DEFAULT_CONTEXT, ""))
+    }
+
     /// DELETE /config[/{s}]: returns the old fields, None when nothing was set.
     pub async fn delete_config(&self, scope: ScopeKey) -> ApiResult<Option<Map<String, Value>>> {
         let w = self.writer.lock().await;
+        Self::check_writable(&w.pending, &Self::scope_subject(&scope))?;
         let Some(old) = w.pending.configs.get(&scope).cloned() else { return Ok(None) };
         self.commit(w, vec![LogRecord::tombstone(old.key.clone())]).await?;
         Ok(Some((*old.value).clone()))

@@ -96,8 +96,7 @@ impl Server {
     pub async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
         let resp = rb.send().await.expect("request failed");
         let status = resp.status().as_u16();
-        let content_type =
-            resp.headers().get("content-type").map(|v| v.to_str().unwrap_or_default().to_string());
+        let content_type = resp.headers().get("content-type").map(|v| v.to_str().unwrap_or_default().to_string());
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
         Resp { status, body, text, content_type }
