@@ -3,6 +3,8 @@
 //! compatibility level into reader/writer checks the way Confluent does.
 
 pub mod avro;
+pub mod json;
+pub mod protobuf;
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -37,7 +39,7 @@ impl SchemaType {
 
     /// Types this build can parse and check.
     pub fn supported() -> &'static [SchemaType] {
-        &[SchemaType::Avro]
+        &[SchemaType::Json, SchemaType::Protobuf, SchemaType::Avro]
     }
 }
 
@@ -75,12 +77,32 @@ impl Dependency {
         }
         out
     }
+
+    /// (reference name, schema text) pairs in dependency order, each name once: how Protobuf
+    /// imports and JSON Schema `$ref`s find their targets.
+    pub fn flatten_named(deps: &[Dependency]) -> Vec<(String, Arc<str>)> {
+        fn walk(d: &Dependency, out: &mut Vec<(String, Arc<str>)>) {
+            for inner in &d.dependencies {
+                walk(inner, out);
+            }
+            if !out.iter().any(|(n, _)| *n == d.name) {
+                out.push((d.name.clone(), d.schema.clone()));
+            }
+        }
+        let mut out = Vec::new();
+        for d in deps {
+            walk(d, &mut out);
+        }
+        out
+    }
 }
 
 /// A parsed, validated schema.
 #[derive(Debug, Clone)]
 pub enum ParsedSchema {
     Avro(avro::AvroSchema),
+    Protobuf(protobuf::ProtobufSchema),
+    Json(json::JsonSchema),
 }
 
 impl ParsedSchema {
@@ -92,21 +114,39 @@ impl ParsedSchema {
         deps: &[Dependency],
         normalize: bool,
     ) -> Result<ParsedSchema, String> {
+        let invalid = |e: String| {
+            format!(
+                "Invalid schema {text} with refs {} of type {}, details: {e}",
+                refs_list(deps),
+                schema_type.as_str()
+            )
+        };
         match schema_type {
             SchemaType::Avro => {
                 let texts = Dependency::flatten(deps);
                 let refs: Vec<&str> = texts.iter().map(|s| &**s).collect();
-                avro::AvroSchema::parse(text, &refs, normalize).map(ParsedSchema::Avro).map_err(|e| {
-                    format!("Invalid schema {text} with refs {} of type AVRO, details: {e}", refs_list(deps))
-                })
+                avro::AvroSchema::parse(text, &refs, normalize).map(ParsedSchema::Avro).map_err(|e| invalid(e.0))
             }
-            other => Err(format!("Schema type {} is not supported yet by this registry", other.as_str())),
+            SchemaType::Protobuf => {
+                let named = Dependency::flatten_named(deps);
+                let refs: Vec<(&str, &str)> = named.iter().map(|(n, s)| (n.as_str(), &**s)).collect();
+                protobuf::ProtobufSchema::parse(text, &refs, normalize)
+                    .map(ParsedSchema::Protobuf)
+                    .map_err(|e| invalid(e.0))
+            }
+            SchemaType::Json => {
+                let named = Dependency::flatten_named(deps);
+                let refs: Vec<(&str, &str)> = named.iter().map(|(n, s)| (n.as_str(), &**s)).collect();
+                json::JsonSchema::parse(text, &refs, normalize).map(ParsedSchema::Json).map_err(|e| invalid(e.0))
+            }
         }
     }
 
     pub fn schema_type(&self) -> SchemaType {
         match self {
             ParsedSchema::Avro(_) => SchemaType::Avro,
+            ParsedSchema::Protobuf(_) => SchemaType::Protobuf,
+            ParsedSchema::Json(_) => SchemaType::Json,
         }
     }
 
@@ -114,16 +154,24 @@ impl ParsedSchema {
     pub fn canonical(&self) -> &str {
         match self {
             ParsedSchema::Avro(s) => s.canonical(),
+            ParsedSchema::Protobuf(s) => s.canonical(),
+            ParsedSchema::Json(s) => s.canonical(),
         }
     }
 
     /// Incompatibilities when `self` (reader) reads data written with `writer`.
     /// `reader_is_new` picks Confluent's wording.
     fn read_problems(&self, writer: &ParsedSchema, reader_is_new: bool) -> Vec<String> {
+        fn strings<T: std::fmt::Display>(v: Vec<T>) -> Vec<String> {
+            v.into_iter().map(|i| i.to_string()).collect()
+        }
         match (self, writer) {
-            (ParsedSchema::Avro(r), ParsedSchema::Avro(w)) => {
-                avro::check_compatibility(r, w, reader_is_new).into_iter().map(|i| i.to_string()).collect()
+            (ParsedSchema::Avro(r), ParsedSchema::Avro(w)) => strings(avro::check_compatibility(r, w, reader_is_new)),
+            (ParsedSchema::Protobuf(r), ParsedSchema::Protobuf(w)) => {
+                strings(protobuf::check_compatibility(r, w, reader_is_new))
             }
+            (ParsedSchema::Json(r), ParsedSchema::Json(w)) => strings(json::check_compatibility(r, w, reader_is_new)),
+            _ => vec!["Incompatible because of different schema type".to_string()],
         }
     }
 }
