@@ -128,3 +128,70 @@ fn deep_nesting_of_every_kind_is_an_error() {
     }
     assert!(AvroSchema::parse(&rec, &[], false).is_err());
 }
+
+mod protobuf_and_json {
+    use proptest::prelude::*;
+    use registry::schema::json::{check_compatibility as json_check, JsonSchema};
+    use registry::schema::protobuf::{check_compatibility as proto_check, ProtobufSchema};
+
+    const PROTOS: &[&str] = &[
+        "syntax = \"proto3\";\npackage a.b;\nimport \"google/protobuf/timestamp.proto\";\nmessage M {\n  int64 id = 1;\n  repeated string tags = 2;\n  map<string, int32> counts = 3;\n  oneof kind { string s = 4; int32 i = 5; }\n  google.protobuf.Timestamp at = 6;\n  message Inner { bytes b = 1; }\n  Inner inner = 7;\n  reserved 9, 10 to 12;\n}\nenum E { E0 = 0; E1 = 1; }\nservice S { rpc Get(M) returns (M); }\n",
+        "syntax = \"proto2\";\nmessage P { required int32 a = 1; optional string b = 2 [default = \"x\"]; extensions 100 to 200; }\n",
+    ];
+    const JSONS: &[&str] = &[
+        r##"{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"a":{"type":"integer","minimum":0},"b":{"type":["string","null"],"maxLength":5},"c":{"$ref":"#/definitions/C"}},"required":["a"],"additionalProperties":false,"definitions":{"C":{"oneOf":[{"type":"number"},{"type":"array","items":{"enum":[1,2]}}]}}}"##,
+        r#"{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"array","prefixItems":[{"type":"string"}],"items":false,"patternProperties":{"^x":{"type":"boolean"}}}"#,
+    ];
+
+    fn mutate(src: &str, cuts: &[(prop::sample::Index, u8)]) -> String {
+        let mut bytes = src.as_bytes().to_vec();
+        for (at, b) in cuts {
+            if bytes.is_empty() {
+                break;
+            }
+            let k = at.index(bytes.len());
+            match b % 3 {
+                0 => bytes[k] = *b,
+                1 => {
+                    bytes.remove(k);
+                }
+                _ => bytes.insert(k, *b),
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_a_result(s in ".{0,300}") {
+            let _ = ProtobufSchema::parse(&s, &[], false);
+            let _ = JsonSchema::parse(&s, &[], true);
+        }
+
+        #[test]
+        fn mutated_protos_parse_or_error(i in 0..PROTOS.len(), cuts in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)) {
+            let text = mutate(PROTOS[i], &cuts);
+            if let Ok(s) = ProtobufSchema::parse(&text, &[], false) {
+                let again = ProtobufSchema::parse(s.canonical(), &[], false);
+                prop_assert!(again.is_ok(), "canonical form does not re-parse: {}", s.canonical());
+                let orig = ProtobufSchema::parse(PROTOS[i], &[], false).map_err(|e| TestCaseError::fail(e.0))?;
+                let _ = proto_check(&s, &orig, true);
+                let _ = proto_check(&orig, &s, false);
+            }
+        }
+
+        #[test]
+        fn mutated_json_schemas_parse_or_error(i in 0..JSONS.len(), cuts in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)) {
+            let text = mutate(JSONS[i], &cuts);
+            if let Ok(s) = JsonSchema::parse(&text, &[], false) {
+                let again = JsonSchema::parse(s.canonical(), &[], false);
+                prop_assert!(again.is_ok(), "canonical form does not re-parse: {}", s.canonical());
+                let orig = JsonSchema::parse(JSONS[i], &[], false).map_err(|e| TestCaseError::fail(e.0))?;
+                let _ = json_check(&s, &orig, true);
+                let _ = json_check(&orig, &s, false);
+            }
+        }
+    }
+}
