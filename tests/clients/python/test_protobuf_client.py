@@ -1,7 +1,5 @@
-"""Protobuf schemas through Confluent's Python client (REST calls; run by run.sh).
-
-The client's ProtobufSerializer registers base64-encoded FileDescriptorProtos, which Lockstep
-does not parse yet; these tests use .proto text, as the Java and Go clients send it.
+"""Protobuf through Confluent's Python client (run by run.sh): .proto text as the Java and Go
+clients send it, and the ProtobufSerializer, which registers base64 FileDescriptorProtos.
 """
 
 import os
@@ -10,6 +8,9 @@ import uuid
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 URL = os.environ.get("LOCKSTEP_URL", "http://127.0.0.1:8081")
 
@@ -65,3 +66,34 @@ def test_imports_resolve_through_references():
     with pytest.raises(SchemaRegistryError) as e:
         client.register_schema(unique("priced-noref"), Schema(order, "PROTOBUF"))
     assert e.value.error_code == 42201
+
+
+def _order_class(package):
+    """A generated-style message class, built from a descriptor at run time."""
+    fdp = descriptor_pb2.FileDescriptorProto(name=f"{package}/order.proto", package=package, syntax="proto3")
+    msg = fdp.message_type.add(name="Order")
+    T = descriptor_pb2.FieldDescriptorProto
+    msg.field.add(name="id", number=1, type=T.TYPE_INT64, label=T.LABEL_OPTIONAL)
+    msg.field.add(name="customer", number=2, type=T.TYPE_STRING, label=T.LABEL_OPTIONAL)
+    msg.field.add(name="tags", number=3, type=T.TYPE_STRING, label=T.LABEL_REPEATED)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.Order"))
+
+
+def test_protobuf_serializer_round_trip_with_auto_registration():
+    client = SchemaRegistryClient({"url": URL})
+    order_cls = _order_class("shop" + uuid.uuid4().hex[:8])
+    topic = unique("orders")
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    ser = ProtobufSerializer(order_cls, client, conf={"use.deprecated.format": False, "auto.register.schemas": True})
+    payload = ser(order_cls(id=7, customer="ada", tags=["a", "b"]), ctx)
+    assert payload[0] == 0
+    latest = SchemaRegistryClient({"url": URL}).get_latest_version(f"{topic}-value")
+    assert latest.schema.schema_type == "PROTOBUF"
+    # The descriptor was stored as .proto text.
+    assert "message Order" in latest.schema.schema_str
+    assert int.from_bytes(payload[1:5], "big") == latest.schema_id
+    de = ProtobufDeserializer(order_cls, conf={"use.deprecated.format": False})
+    got = de(payload, ctx)
+    assert (got.id, got.customer, list(got.tags)) == (7, "ada", ["a", "b"])
