@@ -81,29 +81,10 @@ fn quote(s: &str) -> String {
     q
 }
 
-fn scalar(t: Type) -> Option<&'static str> {
-    Some(match t {
-        Type::Double => "double",
-        Type::Float => "float",
-        Type::Int64 => "int64",
-        Type::Uint64 => "uint64",
-        Type::Int32 => "int32",
-        Type::Fixed64 => "fixed64",
-        Type::Fixed32 => "fixed32",
-        Type::Bool => "bool",
-        Type::String => "string",
-        Type::Bytes => "bytes",
-        Type::Uint32 => "uint32",
-        Type::Sfixed32 => "sfixed32",
-        Type::Sfixed64 => "sfixed64",
-        Type::Sint32 => "sint32",
-        Type::Sint64 => "sint64",
-        Type::Group | Type::Message | Type::Enum => return None,
-    })
-}
-
 fn type_of(f: &FieldDescriptorProto) -> String {
-    scalar(f.r#type()).map(str::to_string).unwrap_or_else(|| f.type_name().to_string())
+    super::protobuf::scalar_type_name(f.r#type() as i32)
+        .map(str::to_string)
+        .unwrap_or_else(|| f.type_name().to_string())
 }
 
 fn indent(depth: usize) -> String {

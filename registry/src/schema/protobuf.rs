@@ -1376,7 +1376,7 @@ fn builtin_asts() -> &'static [(&'static str, FileAst)] {
     })
 }
 
-fn scalar_type_name(t: i32) -> Option<&'static str> {
+pub(crate) fn scalar_type_name(t: i32) -> Option<&'static str> {
     use prost_types::field_descriptor_proto::Type;
     Some(match Type::try_from(t).ok()? {
         Type::Double => "double",
