@@ -21,6 +21,8 @@ mod references;
 mod register;
 #[path = "api/restart.rs"]
 mod restart;
+#[path = "api/schema_types.rs"]
+mod schema_types;
 #[path = "api/schemas.rs"]
 mod schemas;
 #[path = "api/subjects.rs"]
