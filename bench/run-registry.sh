@@ -1,63 +1,102 @@
 #!/usr/bin/env bash
 # Registry benchmarks, side by side with a static-response axum server (this machine's ceiling).
-#   bench/run-registry.sh [--duration 10] [--connections 64] [--subjects 20000]
-# Prints a markdown table (ratios against the static server) and the registry's memory.
-# All traffic stays on 127.0.0.1; every load runs for a fixed time.
+#   bench/run-registry.sh [--duration 10s] [--warmup 2s] [--connections 64]
+#                         [--scenarios "get-by-id lookup register-existing register-new" | none]
+#                         [--repeat 1] [--subjects 20000]
+# Each scenario runs against the registry, then the static server; with --repeat N that pair runs
+# N times and the pair with the median ratio is shown (the machine is shared and noisy).
+# Prints a markdown table (ratios against the static server) and the registry's memory; with
+# --subjects N, also registers N subjects on a fresh registry and reports its RSS.
+# All traffic stays on 127.0.0.1; every load runs for a fixed time; everything started is
+# killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration=10; connections=64; subjects=0
+duration=10s; warmup=2s; connections=64; subjects=0; repeat=1
+scenarios="get-by-id lookup register-existing register-new"
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
+    --scenarios) scenarios="$2"; shift 2 ;;
     --subjects) subjects="$2"; shift 2 ;;
-    *) echo "usage: $0 [--duration S] [--connections N] [--subjects N]" >&2; exit 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
+    *) echo "usage: $0 [--duration 10s] [--warmup 2s] [--connections N] [--scenarios LIST|none] [--repeat N] [--subjects N]" >&2
+       exit 2 ;;
   esac
 done
+[ "$scenarios" = none ] && scenarios=""
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
 bench=target/release/lockstep-bench
+lockstep=target/release/lockstep
 data="$(mktemp -d)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$data"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$data"
+}
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 1 100); do curl -sf "$1/" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
+wait_up() {
+  for _ in $(seq 1 300); do curl -sf -o /dev/null "$1/" && return 0; sleep 0.1; done
+  echo "no 200 from $1/ within 30 s; registry log:" >&2; tail -20 "$data/registry.log" >&2; exit 1
+}
+field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
+peak() { awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
+start_registry() {
+  "$lockstep" registry --listen "127.0.0.1:$rport" --data-dir "$data/store" 2>>"$data/registry.log" &
+  rpid=$!; pids+=("$rpid")
+  wait_up "$reg_url"
+}
+stop_registry() { kill "$rpid"; wait "$rpid" 2>/dev/null || true; }
 
 sport=$(free_port); rport=$(free_port)
-"$bench" static --listen "127.0.0.1:$sport" 2>/dev/null & pids+=($!)
-target/release/lockstep registry --listen "127.0.0.1:$rport" --data-dir "$data/store" 2>"$data/registry.log" & rpid=$!; pids+=($rpid)
 static_url="http://127.0.0.1:$sport"; reg_url="http://127.0.0.1:$rport"
-wait_up "$static_url"; wait_up "$reg_url"
+"$bench" static --listen "127.0.0.1:$sport" 2>/dev/null & pids+=($!)
+wait_up "$static_url"
+start_registry
 
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-
-echo "| scenario | lockstep req/s | p50 ms | p99 ms | static req/s | static p99 ms | lockstep/static |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-for scen in get-by-id lookup register-existing register-new; do
-  r=$("$bench" load --url "$reg_url" --scenario "$scen" --connections "$connections" --duration "$duration")
-  s=$("$bench" load --url "$static_url" --scenario "$scen" --connections "$connections" --duration "$duration")
-  rr=$(field "$r" rps); sr=$(field "$s" rps)
-  ratio=$(python3 -c "print(f'{$rr/$sr:.2f}')")
-  errs=$(field "$r" errors)
-  [ "$errs" = "0" ] || echo "WARNING: $scen had $errs errors against lockstep" >&2
-  echo "| $scen | $rr | $(field "$r" p50_ms) | $(field "$r" p99_ms) | $sr | $(field "$s" p99_ms) | $ratio |"
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $connections connections," \
+  "$warmup warm-up + $duration measured per run, median of $repeat, load generator on the same machine;" \
+  "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| scenario | lockstep req/s | p50 ms | p99 ms | static req/s | static p99 ms | lockstep/static | target |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
+for scen in $scenarios; do
+  pairs=()
+  for _ in $(seq 1 "$repeat"); do
+    r=$("$bench" load --url "$reg_url" --scenario "$scen" --connections "$connections" --duration "$duration" --warmup "$warmup")
+    s=$("$bench" load --url "$static_url" --scenario "$scen" --connections "$connections" --duration "$duration" --warmup "$warmup")
+    errs=$(field "$r" errors)
+    [ "$errs" = "0" ] || echo "WARNING: $scen had $errs errors against lockstep" >&2
+    ratio=$(python3 -c "print(f'{$(field "$r" rps)/$(field "$s" rps):.2f}')")
+    pairs+=("$ratio $r $s")
+  done
+  read -r ratio r s < <(printf '%s\n' "${pairs[@]}" | sort -n | sed -n "$(( (repeat + 1) / 2 ))p")
+  case "$scen" in
+    get-by-id) target="≥ 0.80" ;;
+    register-existing) target="≥ 0.50" ;;
+    register-new) target="≥ 5,000/s" ;;
+    *) target="–" ;;
+  esac
+  echo "| $scen | $(field "$r" rps) | $(field "$r" p50_ms) | $(field "$r" p99_ms) | $(field "$s" rps) |" \
+    "$(field "$s" p99_ms) | $ratio | $target |"
 done
 echo
-echo "registry RSS after the run: $(awk '/VmRSS/ {print $2, $3}' /proc/$rpid/status)"
+echo "registry RSS after the run: $(rss "$rpid") (peak $(peak "$rpid"))"
 
 if [ "$subjects" -gt 0 ]; then
-  # Memory with many subjects, on a fresh registry.
-  kill "$rpid"; wait "$rpid" 2>/dev/null || true
-  rm -rf "$data/store"
-  target/release/lockstep registry --listen "127.0.0.1:$rport" --data-dir "$data/store" 2>>"$data/registry.log" & rpid=$!; pids+=($rpid)
-  wait_up "$reg_url"
+  # Memory with many subjects, on a fresh registry (target: ≤ 300 MB for 20,000 subjects).
+  stop_registry; rm -rf "$data/store"; start_registry
   f=$("$bench" fill --url "$reg_url" --subjects "$subjects")
-  echo "registered $subjects subjects in $(field "$f" seconds) s; registry RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$rpid/status)"
-  kill "$rpid"; wait "$rpid" 2>/dev/null || true
-  start=$(date +%s.%N)
-  target/release/lockstep registry --listen "127.0.0.1:$rport" --data-dir "$data/store" 2>>"$data/registry.log" & rpid=$!; pids+=($rpid)
-  wait_up "$reg_url"
-  echo "restart (replay of $subjects registrations) to first answer: $(python3 -c "import time; print(f'{time.time()-$start:.2f}')") s; RSS after replay: $(awk '/VmRSS/ {print $2, $3}' /proc/$rpid/status)"
+  echo "registered $subjects subjects in $(field "$f" seconds | cut -c1-5) s; registry RSS: $(rss "$rpid") (peak $(peak "$rpid"))"
+  stop_registry
+  t0=$(date +%s.%N); start_registry; t1=$(date +%s.%N)
+  echo "restart (replay of $subjects registrations) to first answer: $(python3 -c "print(f'{$t1-$t0:.2f}')") s;" \
+    "RSS after replay: $(rss "$rpid")"
 fi

@@ -3,10 +3,11 @@
 //!
 //! `lockstep-bench static --listen ADDR` answers the registry routes with fixed bodies.
 //! `lockstep-bench load --url URL --scenario S` drives one scenario and prints a JSON line.
+//! `lockstep-bench fill --url URL --subjects N` registers N subjects (memory measurements).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use axum::body::Bytes;
@@ -15,9 +16,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use clap::{Parser, Subcommand, ValueEnum};
+use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// Same allocator as the `lockstep` binary, so the ceiling is measured on equal terms.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CT: &str = "application/vnd.schemaregistry.v1+json";
 /// Schemas registered by the setup step and used by the read scenarios.
@@ -37,7 +43,7 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:18090")]
         listen: String,
     },
-    /// Drive one scenario and print a JSON result line.
+    /// Drive one scenario (closed loop, one keep-alive connection per task) and print a JSON line.
     Load {
         #[arg(long)]
         url: String,
@@ -45,12 +51,12 @@ enum Cmd {
         scenario: Scenario,
         #[arg(long, default_value_t = 64)]
         connections: usize,
-        /// Measured seconds.
-        #[arg(long, default_value_t = 10)]
-        duration: u64,
-        /// Unmeasured seconds before.
-        #[arg(long, default_value_t = 2)]
-        warmup: u64,
+        /// Measured time: `10s`, `500ms`, `1m` or plain seconds.
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        duration: Duration,
+        /// Unmeasured time before the measured window.
+        #[arg(long, default_value = "2s", value_parser = parse_duration)]
+        warmup: Duration,
     },
     /// Register N subjects (one schema each), for memory measurements.
     Fill {
@@ -65,17 +71,30 @@ enum Cmd {
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
 enum Scenario {
-    /// GET /schemas/ids/{id}
+    /// GET /schemas/ids/{id} over the ids registered by the setup step
     GetById,
     /// POST /subjects/{s} with a registered schema
     Lookup,
-    /// POST /subjects/{s}/versions with a registered schema
+    /// POST /subjects/{s}/versions with a registered schema (idempotent re-register)
     RegisterExisting,
     /// POST /subjects/{s}/versions with a new schema each time (durable writes)
     RegisterNew,
 }
 
-/// A realistic record: nested record, enum, union with null, logical type. `tag` makes it unique.
+fn parse_duration(s: &str) -> Result<Duration> {
+    let (num, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num.trim().parse().with_context(|| format!("bad duration {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => bail!("bad duration unit in {s:?} (ms, s or m)"),
+    };
+    Duration::try_from_secs_f64(secs).with_context(|| format!("bad duration {s:?}"))
+}
+
+/// A realistic record: nested record, enum, union with null, logical type, array (8 fields).
+/// `tag` goes into the record name, so a new tag is a new schema.
 fn schema(tag: &str) -> String {
     json!({
         "type": "record", "name": format!("Order{tag}"), "namespace": "bench.shop",
@@ -99,22 +118,39 @@ fn body(tag: &str) -> Bytes {
     Bytes::from(json!({ "schema": schema(tag) }).to_string())
 }
 
+/// The registry's runtime: `new_multi_thread().enable_all()`, default worker count.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
 // ------------------------------------------------------------------------------ static server
 
-fn fixed(body: &'static [u8]) -> Response {
-    let mut r = Bytes::from_static(body).into_response();
+fn fixed(body: Bytes) -> Response {
+    let mut r = body.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CT));
     r
 }
 
 async fn serve_static(listen: &str) -> Result<()> {
-    static BY_ID: &[u8] = br#"{"schemaType":"AVRO","schema":"{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"bench.shop\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}"}"#;
-    static VERSION: &[u8] = br#"{"subject":"bench-get-1","version":1,"id":1,"schemaType":"AVRO","schema":"{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"bench.shop\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}"}"#;
+    // Bodies shaped and sized like the registry's answers for the benchmark schemas.
+    let text = schema("G1");
+    let by_id = Bytes::from(json!({ "schema": text }).to_string());
+    let version = Bytes::from(
+        json!({"subject": "bench-get-1", "version": 1, "id": 1, "guid": "00000000-0000-0000-0000-000000000001",
+               "schemaType": "AVRO", "schema": text})
+        .to_string(),
+    );
+    let registered = Bytes::from(
+        json!({"id": 1, "version": 1, "guid": "00000000-0000-0000-0000-000000000001", "schemaType": "AVRO",
+               "schema": text})
+        .to_string(),
+    );
     let app = Router::new()
-        .route("/", get(|| async { fixed(b"{}") }))
-        .route("/schemas/ids/{id}", get(|| async { fixed(BY_ID) }))
-        .route("/subjects/{s}", post(|_b: Bytes| async { fixed(VERSION) }))
-        .route("/subjects/{s}/versions", post(|_b: Bytes| async { fixed(VERSION) }));
+        .route("/", get(|| async { fixed(Bytes::from_static(b"{}")) }))
+        .route("/schemas/ids/{id}", get(move || async move { fixed(by_id) }))
+        // Taking `Bytes` makes axum read the whole request body, as the registry does.
+        .route("/subjects/{s}", post(move |_b: Bytes| async move { fixed(version) }))
+        .route("/subjects/{s}/versions", post(move |_b: Bytes| async move { fixed(registered) }));
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("bind {listen}"))?;
     eprintln!("static server on {}", listener.local_addr()?);
     axum::serve(listener, app).await?;
@@ -135,17 +171,22 @@ async fn connect(authority: &str) -> Result<Conn> {
     Ok(send)
 }
 
-/// One request; Ok(true) for a 2xx answer.
-async fn send(conn: &mut Conn, authority: &str, method: &str, path: &str, body: Option<Bytes>) -> Result<bool> {
+/// One request, body read fully; returns the status and the body.
+async fn send(
+    conn: &mut Conn,
+    authority: &str,
+    method: &str,
+    path: &str,
+    body: Option<Bytes>,
+) -> Result<(hyper::StatusCode, Bytes)> {
     conn.ready().await?;
     let mut req = Request::builder().method(method).uri(path).header(header::HOST, authority);
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, CT);
     }
     let resp = conn.send_request(req.body(Full::new(body.unwrap_or_default()))?).await?;
-    let ok = resp.status().is_success();
-    resp.into_body().collect().await?;
-    Ok(ok)
+    let status = resp.status();
+    Ok((status, resp.into_body().collect().await?.to_bytes()))
 }
 
 fn authority_of(url: &str) -> Result<String> {
@@ -153,114 +194,140 @@ fn authority_of(url: &str) -> Result<String> {
     Ok(rest.trim_end_matches('/').to_string())
 }
 
-async fn setup(authority: &str) -> Result<()> {
+/// Registers schemas G1..=G100 in subjects bench-get-{i} (idempotent); returns their ids.
+async fn setup(authority: &str) -> Result<Vec<u64>> {
     let mut conn = connect(authority).await?;
+    let mut ids = Vec::with_capacity(SETUP_SCHEMAS);
     for i in 1..=SETUP_SCHEMAS {
-        if !send(
-            &mut conn,
-            authority,
-            "POST",
-            &format!("/subjects/bench-get-{i}/versions"),
-            Some(body(&format!("G{i}"))),
-        )
-        .await?
-        {
-            bail!("setup registration {i} failed");
+        let path = format!("/subjects/bench-get-{i}/versions");
+        let (status, resp) = send(&mut conn, authority, "POST", &path, Some(body(&format!("G{i}")))).await?;
+        if !status.is_success() {
+            bail!("setup: POST {path} answered {status}: {}", String::from_utf8_lossy(&resp));
         }
+        let v: Value = serde_json::from_slice(&resp).with_context(|| format!("setup: POST {path}: not JSON"))?;
+        ids.push(v["id"].as_u64().with_context(|| format!("setup: POST {path}: no id in {v}"))?);
     }
-    Ok(())
+    Ok(ids)
 }
 
-/// Latencies in microseconds, sorted once at the end.
-#[derive(Default)]
-struct Samples(Vec<u32>);
-
-impl Samples {
-    fn record(&mut self, us: u64) {
-        self.0.push(us.min(u64::from(u32::MAX)) as u32);
-    }
-    fn quantile_ms(&self, q: f64) -> f64 {
-        if self.0.is_empty() {
-            return 0.0;
-        }
-        let i = (((self.0.len() as f64) * q).ceil() as usize).clamp(1, self.0.len()) - 1;
-        f64::from(self.0[i]) / 1000.0
-    }
+fn histogram() -> Result<Histogram<u64>> {
+    // Microseconds, 1 µs .. 60 s, 3 significant digits.
+    Ok(Histogram::new_with_bounds(1, 60_000_000, 3)?)
 }
 
-async fn load(url: &str, scenario: Scenario, connections: usize, duration: u64, warmup: u64) -> Result<()> {
-    let authority = authority_of(url)?;
-    if matches!(scenario, Scenario::GetById | Scenario::Lookup | Scenario::RegisterExisting) {
-        setup(&authority).await?;
-    }
-    let bodies: Arc<Vec<Bytes>> = Arc::new((1..=SETUP_SCHEMAS).map(|i| body(&format!("G{i}"))).collect());
-    let unique = Arc::new(AtomicU64::new(0));
-    let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
-    let start = Instant::now();
-    let measure_from = start + Duration::from_secs(warmup);
-    let end = measure_from + Duration::from_secs(duration);
-    let mut tasks = Vec::new();
-    for c in 0..connections {
-        let (authority, bodies, unique, run) = (authority.clone(), bodies.clone(), unique.clone(), run.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut hist = Samples::default();
-            let mut errors = 0u64;
-            let mut conn = connect(&authority).await?;
-            let mut n = c;
-            loop {
-                let now = Instant::now();
-                if now >= end {
-                    break;
-                }
-                n += 1;
-                let i = n % SETUP_SCHEMAS;
-                let (method, path, body) = match scenario {
-                    Scenario::GetById => ("GET", format!("/schemas/ids/{}", i + 1), None),
-                    Scenario::Lookup => ("POST", format!("/subjects/bench-get-{}", i + 1), Some(bodies[i].clone())),
-                    Scenario::RegisterExisting => {
-                        ("POST", format!("/subjects/bench-get-{}/versions", i + 1), Some(bodies[i].clone()))
-                    }
-                    Scenario::RegisterNew => {
-                        let u = unique.fetch_add(1, Ordering::Relaxed);
-                        ("POST", format!("/subjects/bench-new-{run}-{u}/versions"), Some(body(&format!("N{run}x{u}"))))
-                    }
-                };
-                let ok = match send(&mut conn, &authority, method, &path, body).await {
-                    Ok(ok) => ok,
-                    Err(_) => {
-                        conn = connect(&authority).await?;
-                        false
-                    }
-                };
-                if now >= measure_from {
-                    hist.record(now.elapsed().as_micros() as u64);
-                    if !ok {
-                        errors += 1;
-                    }
-                }
+/// What every load task shares.
+struct Plan {
+    scenario: Scenario,
+    authority: String,
+    /// Ids answered by the setup step (get-by-id cycles over them).
+    ids: Vec<u64>,
+    /// Request bodies of the setup schemas (lookup, register-existing).
+    bodies: Vec<Bytes>,
+    /// Counter and per-run tag that make register-new schemas unique.
+    unique: AtomicU64,
+    run: String,
+    measure_from: Instant,
+    end: Instant,
+}
+
+impl Plan {
+    fn request(&self, n: usize) -> (&'static str, String, Option<Bytes>) {
+        let i = n % SETUP_SCHEMAS;
+        match self.scenario {
+            Scenario::GetById => ("GET", format!("/schemas/ids/{}", self.ids[n % self.ids.len()]), None),
+            Scenario::Lookup => ("POST", format!("/subjects/bench-get-{}", i + 1), Some(self.bodies[i].clone())),
+            Scenario::RegisterExisting => {
+                ("POST", format!("/subjects/bench-get-{}/versions", i + 1), Some(self.bodies[i].clone()))
             }
-            anyhow::Ok((hist, errors))
-        }));
+            Scenario::RegisterNew => {
+                let (u, run) = (self.unique.fetch_add(1, Ordering::Relaxed), &self.run);
+                ("POST", format!("/subjects/bench-new-{run}-{u}/versions"), Some(body(&format!("N{run}x{u}"))))
+            }
+        }
     }
-    let mut hist = Samples::default();
-    let mut errors = 0;
+}
+
+struct Worker {
+    hist: Histogram<u64>,
+    errors: u64,
+    last_done: Instant,
+}
+
+/// One connection, closed loop: the next request goes out when the previous answer is read.
+async fn worker(plan: Arc<Plan>, first: usize) -> Result<Worker> {
+    let mut w = Worker { hist: histogram()?, errors: 0, last_done: plan.measure_from };
+    let mut conn = connect(&plan.authority).await?;
+    let mut n = first;
+    loop {
+        let started = Instant::now();
+        if started >= plan.end {
+            return Ok(w);
+        }
+        n += 1;
+        let (method, path, body) = plan.request(n);
+        let ok = match send(&mut conn, &plan.authority, method, &path, body).await {
+            Ok((status, _)) => status.is_success(),
+            Err(_) => {
+                // Transport error: count it, reconnect (pausing briefly if that fails too).
+                match connect(&plan.authority).await {
+                    Ok(c) => conn = c,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
+                false
+            }
+        };
+        if started >= plan.measure_from {
+            let done = Instant::now();
+            w.hist.saturating_record((done - started).as_micros().max(1) as u64);
+            w.errors += u64::from(!ok);
+            w.last_done = done;
+        }
+    }
+}
+
+async fn load(url: &str, scenario: Scenario, connections: usize, duration: Duration, warmup: Duration) -> Result<()> {
+    if connections == 0 || duration.is_zero() {
+        bail!("--connections and --duration must be positive");
+    }
+    let authority = authority_of(url)?;
+    let ids = match scenario {
+        Scenario::RegisterNew => vec![1],
+        _ => setup(&authority).await?,
+    };
+    let measure_from = Instant::now() + warmup;
+    let plan = Arc::new(Plan {
+        scenario,
+        authority,
+        ids,
+        bodies: (1..=SETUP_SCHEMAS).map(|i| body(&format!("G{i}"))).collect(),
+        unique: AtomicU64::new(0),
+        run: format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis()),
+        measure_from,
+        end: measure_from + duration,
+    });
+    let tasks: Vec<_> = (0..connections).map(|c| tokio::spawn(worker(plan.clone(), c))).collect();
+    let mut hist = histogram()?;
+    let (mut errors, mut last_done) = (0, plan.end);
     for t in tasks {
-        let (h, e) = t.await??;
-        hist.0.extend(h.0);
-        errors += e;
+        let w = t.await.context("load task panicked")??;
+        hist.add(&w.hist)?;
+        errors += w.errors;
+        last_done = last_done.max(w.last_done);
     }
-    hist.0.sort_unstable();
-    let requests = hist.0.len() as u64;
+    // Requests started inside the window, over the time until the last of them finished.
+    let secs = (last_done - measure_from).as_secs_f64();
+    let ms = |us: u64| (us as f64 / 10.0).round() / 100.0;
+    let name = scenario.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
     let result = json!({
-        "scenario": format!("{scenario:?}"),
+        "scenario": name,
         "connections": connections,
-        "seconds": duration,
-        "requests": requests,
+        "seconds": (secs * 100.0).round() / 100.0,
+        "requests": hist.len(),
         "errors": errors,
-        "rps": (requests as f64 / duration as f64).round(),
-        "p50_ms": hist.quantile_ms(0.50),
-        "p99_ms": hist.quantile_ms(0.99),
-        "max_ms": hist.quantile_ms(1.0),
+        "rps": (hist.len() as f64 / secs).round() as u64,
+        "p50_ms": ms(hist.value_at_quantile(0.50)),
+        "p99_ms": ms(hist.value_at_quantile(0.99)),
+        "max_ms": ms(hist.max()),
     });
     println!("{result}");
     Ok(())
@@ -270,44 +337,40 @@ async fn fill(url: &str, subjects: usize, connections: usize) -> Result<()> {
     let authority = authority_of(url)?;
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let (authority, next) = (authority.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut conn = connect(&authority).await?;
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                if i >= subjects {
-                    return anyhow::Ok(());
+    let tasks: Vec<_> = (0..connections.max(1))
+        .map(|_| {
+            let (authority, next) = (authority.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut conn = connect(&authority).await?;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    if i >= subjects {
+                        return anyhow::Ok(());
+                    }
+                    let path = format!("/subjects/fill-{i}-value/versions");
+                    let (status, resp) =
+                        send(&mut conn, &authority, "POST", &path, Some(body(&format!("F{i}")))).await?;
+                    if !status.is_success() {
+                        bail!("POST {path} answered {status}: {}", String::from_utf8_lossy(&resp));
+                    }
                 }
-                let ok = send(
-                    &mut conn,
-                    &authority,
-                    "POST",
-                    &format!("/subjects/fill-{i}-value/versions"),
-                    Some(body(&format!("F{i}"))),
-                )
-                .await?;
-                if !ok {
-                    bail!("registration {i} failed");
-                }
-            }
-        }));
-    }
+            })
+        })
+        .collect();
     for t in tasks {
-        t.await??;
+        t.await.context("fill task panicked")??;
     }
     println!("{}", json!({"subjects": subjects, "seconds": started.elapsed().as_secs_f64()}));
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
+    let rt = runtime()?;
     match Cli::parse().cmd {
-        Cmd::Static { listen } => serve_static(&listen).await,
+        Cmd::Static { listen } => rt.block_on(serve_static(&listen)),
         Cmd::Load { url, scenario, connections, duration, warmup } => {
-            load(&url, scenario, connections, duration, warmup).await
+            rt.block_on(load(&url, scenario, connections, duration, warmup))
         }
-        Cmd::Fill { url, subjects, connections } => fill(&url, subjects, connections).await,
+        Cmd::Fill { url, subjects, connections } => rt.block_on(fill(&url, subjects, connections)),
     }
 }
