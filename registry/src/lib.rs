@@ -31,7 +31,17 @@ pub async fn serve(
     registry: Arc<Registry>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::app(registry);
+    serve_with(listener, registry, axum::Router::new(), shutdown).await
+}
+
+/// Serve the API plus `extra` routes (see [`api::app_with`]) until `shutdown` resolves.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    registry: Arc<Registry>,
+    extra: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = api::app_with(registry, extra);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

@@ -43,6 +43,12 @@ pub type Shared = Arc<AppState>;
 
 /// The whole API as a service: the context-prefix rewrite runs before routing.
 pub fn app(registry: Arc<Registry>) -> Router {
+    app_with(registry, Router::new())
+}
+
+/// The API plus `extra` routes (e.g. the linker's `/exporters`), which share content
+/// negotiation and the `/contexts/{ctx}` prefix. `extra` must not set a fallback.
+pub fn app_with(registry: Arc<Registry>, extra: Router) -> Router {
     let state = Arc::new(AppState { registry });
     let api = Router::new()
         .route("/", get(metadata::root).post(metadata::root))
@@ -53,11 +59,12 @@ pub fn app(registry: Arc<Registry>) -> Router {
         .merge(config::routes())
         .merge(mode::routes())
         .merge(contexts::routes())
+        .with_state(state)
+        .merge(extra)
         .fallback(|| async { ApiError::http(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
         .method_not_allowed_fallback(|| async {
             ApiError::http(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
         })
-        .with_state(state)
         .layer(axum::middleware::from_fn(negotiate));
     Router::new().fallback_service(tower::util::MapRequestLayer::new(contexts::rewrite_context_prefix).layer(api))
 }
