@@ -23,6 +23,22 @@ pub struct RegistryArgs {
     /// Largest schema accepted, in bytes (42209 above it) [default: 1048576].
     #[arg(long, env = "LOCKSTEP_MAX_SCHEMA_BYTES")]
     max_schema_bytes: Option<usize>,
+    /// Keep the log in Kafka (the `_schemas` topic) instead of the data dir: HOST:PORT[,…].
+    /// Several nodes may share one topic; a topic written by Confluent Schema Registry is read as is.
+    #[arg(long, env = "LOCKSTEP_KAFKA_BOOTSTRAP")]
+    kafka_bootstrap: Option<String>,
+    /// The log topic [default: _schemas]: one partition, cleanup.policy=compact (created so if absent).
+    #[arg(long, env = "LOCKSTEP_KAFKA_TOPIC")]
+    kafka_topic: Option<String>,
+    /// Replication factor when the topic is created [default: min(3, brokers)].
+    #[arg(long, env = "LOCKSTEP_KAFKA_REPLICATION_FACTOR")]
+    kafka_replication_factor: Option<i32>,
+    /// Bound on a write against Kafka, in ms: past it the write fails with 50002 [default: 10000].
+    #[arg(long, env = "LOCKSTEP_KAFKA_TIMEOUT_MS")]
+    kafka_timeout_ms: Option<u64>,
+    /// Extra librdkafka client setting KEY=VALUE (e.g. security.protocol=SASL_SSL); repeatable.
+    #[arg(long = "kafka-property", env = "LOCKSTEP_KAFKA_PROPERTIES", value_delimiter = ';')]
+    kafka_properties: Vec<String>,
     /// TOML file with a [registry] table holding the same settings (snake_case keys).
     #[arg(long, env = "LOCKSTEP_CONFIG")]
     config: Option<PathBuf>,
@@ -35,6 +51,12 @@ struct FileSettings {
     data_dir: Option<PathBuf>,
     default_compatibility: Option<String>,
     max_schema_bytes: Option<usize>,
+    kafka_bootstrap: Option<String>,
+    kafka_topic: Option<String>,
+    kafka_replication_factor: Option<i32>,
+    kafka_timeout_ms: Option<u64>,
+    #[serde(default)]
+    kafka_properties: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -49,6 +71,8 @@ pub struct Settings {
     pub listen: String,
     pub data_dir: PathBuf,
     pub registry: RegistryConfig,
+    /// The Kafka store, when configured (else the embedded store in `data_dir`).
+    pub kafka: Option<registry::store::kafka::KafkaConfig>,
 }
 
 pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
@@ -66,12 +90,33 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
     let default_compatibility =
         CompatibilityLevel::parse(&level).with_context(|| format!("invalid default compatibility level '{level}'"))?;
     let defaults = RegistryConfig::default();
+    let timeout = std::time::Duration::from_millis(args.kafka_timeout_ms.or(file.kafka_timeout_ms).unwrap_or(10_000));
+    let kafka = match args.kafka_bootstrap.or(file.kafka_bootstrap) {
+        None => None,
+        Some(bootstrap) => {
+            let mut k = registry::store::kafka::KafkaConfig::new(bootstrap);
+            k.topic = args.kafka_topic.or(file.kafka_topic).unwrap_or(k.topic);
+            anyhow::ensure!(!k.topic.trim().is_empty(), "the Kafka topic name is empty");
+            k.replication_factor = args.kafka_replication_factor.or(file.kafka_replication_factor);
+            k.timeout = timeout;
+            k.properties = file.kafka_properties.into_iter().collect();
+            for p in &args.kafka_properties {
+                let (key, value) =
+                    p.split_once('=').with_context(|| format!("--kafka-property takes KEY=VALUE, not '{p}'"))?;
+                k.properties.retain(|(k2, _)| k2 != key.trim());
+                k.properties.push((key.trim().to_string(), value.to_string()));
+            }
+            Some(k)
+        }
+    };
     Ok(Settings {
+        kafka,
         listen: args.listen.or(file.listen).unwrap_or_else(|| "0.0.0.0:8081".into()),
         data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./lockstep-data")),
         registry: RegistryConfig {
             default_compatibility,
             max_schema_bytes: args.max_schema_bytes.or(file.max_schema_bytes).unwrap_or(defaults.max_schema_bytes),
+            write_timeout: timeout,
             ..defaults
         },
     })
@@ -81,11 +126,19 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
     let settings = resolve(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let registry = registry::open_file_registry(&settings.data_dir, settings.registry.clone())
-            .with_context(|| format!("cannot open data dir {}", settings.data_dir.display()))?;
+        let registry = match &settings.kafka {
+            Some(k) => registry::open_kafka_registry(k.clone(), settings.registry.clone())
+                .await
+                .with_context(|| format!("cannot open the Kafka store {}/{}", k.bootstrap, k.topic))?,
+            None => registry::open_file_registry(&settings.data_dir, settings.registry.clone())
+                .with_context(|| format!("cannot open data dir {}", settings.data_dir.display()))?,
+        };
         let (listener, addr) =
             registry::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
-        tracing::info!(%addr, data_dir = %settings.data_dir.display(), "lockstep registry serving");
+        match &settings.kafka {
+            Some(k) => tracing::info!(%addr, kafka = %k.bootstrap, topic = %k.topic, "lockstep registry serving"),
+            None => tracing::info!(%addr, data_dir = %settings.data_dir.display(), "lockstep registry serving"),
+        }
         registry::serve(listener, registry, shutdown_signal()).await?;
         tracing::info!("lockstep registry stopped");
         Ok(())

@@ -25,6 +25,15 @@ pub fn open_file_registry(data_dir: &Path, config: RegistryConfig) -> anyhow::Re
     Ok(Registry::open(Box::new(store), config)?)
 }
 
+/// Connect to the Kafka store (creating or checking its topic), read it to the end and follow it.
+pub async fn open_kafka_registry(
+    kafka: store::kafka::KafkaConfig,
+    config: RegistryConfig,
+) -> anyhow::Result<Arc<Registry>> {
+    let log = store::kafka::KafkaLog::open(kafka).await?;
+    Ok(Registry::open_shared(Arc::new(log), config).await?)
+}
+
 /// Serve the API on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -7,21 +7,29 @@
 //!
 //! Because the lock is released before the fsync, concurrent registrations share one fsync
 //! (group commit); readers only ever see durable state.
+//!
+//! On a shared log (the Kafka store, several nodes) the state is built only from records read
+//! back from the log, in log order, by one reader thread. A writer takes the lock, waits until
+//! the reader has reached the end of the log (the barrier), builds its records against that
+//! state, produces them and waits to read them back. If another node's record won (see
+//! [`State::apply_at`]), the registration is computed again against the new state.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::sync::{watch, Mutex, MutexGuard};
+use tokio::time::Instant;
 
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{self, CompatibilityLevel, Dependency, ParsedSchema, Previous, SchemaReference, SchemaType};
 use crate::state::{self, Mode, ScopeKey, State, StoredSchema, VersionEntry};
 use crate::store::record::{self, ContextValue, DeleteSubjectValue, ModeValue, SchemaValue};
-use crate::store::{Key, LogRecord, Store};
+use crate::store::{Key, LogRecord, SharedLog, Store};
 use crate::subject::{self, QualifiedSubject, DEFAULT_CONTEXT};
 
 /// Server-wide settings.
@@ -33,6 +41,9 @@ pub struct RegistryConfig {
     pub max_schema_bytes: usize,
     /// Shown by `/v1/metadata/id`.
     pub cluster_id: String,
+    /// On a shared log: the longest a write may take (lock, barrier, produce, read-back) before
+    /// it fails with 50002.
+    pub write_timeout: Duration,
 }
 
 impl Default for RegistryConfig {
@@ -41,6 +52,7 @@ impl Default for RegistryConfig {
             default_compatibility: CompatibilityLevel::Backward,
             max_schema_bytes: 1024 * 1024,
             cluster_id: "lockstep".into(),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -103,9 +115,27 @@ pub struct Registered {
 }
 
 struct Writer {
-    /// State including records appended but maybe not yet durable.
+    /// State including records appended but maybe not yet durable (exclusive log), or the state
+    /// read back at the barrier (shared log).
     pending: State,
+    /// When the current write must be done by (shared log).
+    deadline: Instant,
 }
+
+/// Where records go.
+enum Backend {
+    /// This process is the log's only writer (file store): a writer applies its records to the
+    /// pending state right away and readers see them once durable (group commit).
+    Exclusive(Box<dyn Store>),
+    /// Other processes write too (Kafka store): records reach the state only when read back.
+    Shared(Arc<dyn SharedLog>),
+}
+
+/// How often a registration is recomputed after losing a race on a shared log.
+const MAX_ATTEMPTS: u32 = 16;
+
+/// A write whose record lost to another node's record for the same id, schema or version.
+struct Lost;
 
 /// Durable position published to readers, or the store failure that stopped writes.
 type Durable = Result<u64, String>;
@@ -121,7 +151,14 @@ pub struct Registry {
     pub config: RegistryConfig,
     committed: ArcSwap<State>,
     writer: Mutex<Writer>,
-    store: Box<dyn Store>,
+    backend: Backend,
+    /// The position of the committed state, for change-feed waiters.
+    visible: watch::Sender<u64>,
+    /// Every record of the log with its offset (the change feed); entries at or after the
+    /// committed position are not yet visible.
+    feed: parking_lot::RwLock<Vec<(u64, LogRecord)>>,
+    /// Offsets of records the shared-log reader skipped (lost races), until their writer looks.
+    rejected: parking_lot::Mutex<HashSet<u64>>,
     /// Snapshots of the writer's state waiting for their batch to become durable.
     waiting: parking_lot::Mutex<VecDeque<Arc<State>>>,
     durable: watch::Sender<Durable>,
@@ -146,17 +183,117 @@ impl Registry {
             subjects = state.subjects.len(),
             "registry state rebuilt from the log"
         );
+        let feed = records.into_iter().enumerate().map(|(i, r)| (i as u64, r)).collect();
+        Ok(Self::new(Backend::Exclusive(store), config, state, feed))
+    }
+
+    /// Read a shared log to its end, then follow it: every record, this node's own included,
+    /// reaches the state through the log's reader.
+    pub async fn open_shared(
+        log: Arc<dyn SharedLog>,
+        config: RegistryConfig,
+    ) -> Result<Arc<Self>, crate::store::StoreError> {
+        let (records, end) = log.load().await?;
+        let mut state = State::default();
+        for (offset, r) in &records {
+            state.apply_at(*offset, r);
+        }
+        state.position = state.position.max(end);
+        tracing::info!(
+            store = %log.describe(),
+            records = records.len(),
+            subjects = state.subjects.len(),
+            "registry state rebuilt from the log"
+        );
+        let from = state.position;
+        let this = Self::new(Backend::Shared(log.clone()), config, state, records);
+        let weak = Arc::downgrade(&this);
+        log.follow(
+            from,
+            Box::new(move |batch, next| {
+                if let Some(r) = weak.upgrade() {
+                    r.apply_read(batch, next);
+                }
+            }),
+        )?;
+        Ok(this)
+    }
+
+    fn new(backend: Backend, config: RegistryConfig, state: State, feed: Vec<(u64, LogRecord)>) -> Arc<Self> {
         let (durable, _) = watch::channel(Ok(state.position));
-        Ok(Arc::new(Self {
+        let (visible, _) = watch::channel(state.position);
+        Arc::new(Self {
             config,
             committed: ArcSwap::from_pointee(state.clone()),
-            writer: Mutex::new(Writer { pending: state }),
-            store,
+            writer: Mutex::new(Writer { pending: state, deadline: Instant::now() }),
+            backend,
+            visible,
+            feed: parking_lot::RwLock::new(feed),
+            rejected: parking_lot::Mutex::new(HashSet::new()),
             waiting: parking_lot::Mutex::new(VecDeque::new()),
             durable,
             parse_cache: moka::sync::Cache::builder().max_capacity(10_000).build(),
             stored_cache: moka::sync::Cache::builder().max_capacity(50_000).build(),
-        }))
+        })
+    }
+
+    /// Shared log: apply records read back (from any node) and publish the result.
+    fn apply_read(&self, batch: Vec<(u64, LogRecord)>, next: u64) {
+        let mut st = (*self.committed.load_full()).clone();
+        let mut rejected = Vec::new();
+        for (offset, r) in &batch {
+            if !st.apply_at(*offset, r) {
+                rejected.push(*offset);
+            }
+        }
+        st.position = st.position.max(next);
+        if !rejected.is_empty() {
+            let mut set = self.rejected.lock();
+            set.extend(rejected);
+            // Other nodes' lost records are never looked at: keep the set small.
+            if set.len() > 10_000 {
+                let floor = st.position.saturating_sub(100_000);
+                set.retain(|o| *o >= floor);
+            }
+        }
+        self.feed.write().extend(batch);
+        let pos = st.position;
+        self.committed.store(Arc::new(st));
+        self.visible.send_replace(pos);
+    }
+
+    // ------------------------------------------------------------------ change feed
+
+    /// Visible records at offsets ≥ `from` (at most `limit`) and the offset to ask for next.
+    pub fn changes(&self, from: u64, limit: usize) -> (Vec<(u64, LogRecord)>, u64) {
+        let visible = self.snapshot().position;
+        let feed = self.feed.read();
+        let start = feed.partition_point(|(o, _)| *o < from);
+        let out: Vec<(u64, LogRecord)> =
+            feed[start..].iter().take_while(|(o, _)| *o < visible).take(limit).cloned().collect();
+        let next = out.last().map_or(from, |(o, _)| o + 1);
+        (out, next)
+    }
+
+    /// Like [`Self::changes`], but when nothing is there yet wait up to `wait` for a record.
+    pub async fn wait_changes(&self, from: u64, limit: usize, wait: Duration) -> (Vec<(u64, LogRecord)>, u64) {
+        let deadline = Instant::now() + wait;
+        let mut rx = self.visible.subscribe();
+        loop {
+            let (records, next) = self.changes(from, limit);
+            if !records.is_empty() {
+                return (records, next);
+            }
+            rx.borrow_and_update();
+            let (again, next) = self.changes(from, limit);
+            if !again.is_empty() {
+                return (again, next);
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return (again, next),
+            }
+        }
     }
 
     /// The current durable state. Never waits for writers.
@@ -166,19 +303,147 @@ impl Registry {
 
     // ------------------------------------------------------------------ commit machinery
 
-    /// Append `records`, apply them to the writer's state, release the lock and wait until durable.
-    async fn commit(&self, mut w: MutexGuard<'_, Writer>, records: Vec<LogRecord>) -> ApiResult<()> {
+    /// Take the writer lock. On a shared log, also wait until this node has read everything in
+    /// the log (the barrier), so the write is checked against the latest state.
+    async fn lock_writer(&self) -> ApiResult<MutexGuard<'_, Writer>> {
+        let Backend::Shared(log) = &self.backend else {
+            return Ok(self.writer.lock().await);
+        };
+        let deadline = Instant::now() + self.config.write_timeout;
+        let mut w = tokio::time::timeout_at(deadline, self.writer.lock()).await.map_err(|_| {
+            ApiError::timeout("Write timed out waiting for earlier writes: the Kafka store is slow or down")
+        })?;
+        let end = match tokio::time::timeout_at(deadline, log.end_offset()).await {
+            Ok(Ok(end)) => end,
+            Ok(Err(e)) => return Err(ApiError::store(format!("Error while reading the Kafka store: {e}"))),
+            Err(_) => return Err(ApiError::timeout("Timed out reading the end of the Kafka store")),
+        };
+        self.wait_visible(end, deadline).await?;
+        w.pending = (*self.snapshot()).clone();
+        w.deadline = deadline;
+        Ok(w)
+    }
+
+    /// Wait until the committed state has reached `pos`.
+    async fn wait_visible(&self, pos: u64, deadline: Instant) -> ApiResult<()> {
+        let mut rx = self.visible.subscribe();
+        let reached = tokio::time::timeout_at(deadline, rx.wait_for(|p| *p >= pos)).await;
+        match reached {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(ApiError::store("log reader stopped")),
+            Err(_) => {
+                Err(ApiError::timeout(format!("Timed out waiting for the Kafka store reader to reach offset {pos}")))
+            }
+        }
+    }
+
+    /// Append `records` and return once they are durable and visible; see [`Self::commit_checked`].
+    async fn commit(&self, w: MutexGuard<'_, Writer>, records: Vec<LogRecord>) -> ApiResult<()> {
+        match self.commit_checked(w, records).await? {
+            Ok(()) => Ok(()),
+            Err(Lost) => Err(ApiError::store("Another node wrote a conflicting record at the same time; try again")),
+        }
+    }
+
+    /// Append `records` and return once they are durable and visible to readers. `Err(Lost)`
+    /// when, on a shared log, another node's record won over one of these.
+    async fn commit_checked(&self, w: MutexGuard<'_, Writer>, records: Vec<LogRecord>) -> ApiResult<Result<(), Lost>> {
+        match &self.backend {
+            Backend::Exclusive(store) => self.commit_exclusive(store.as_ref(), w, records).await.map(Ok),
+            Backend::Shared(log) => self.commit_shared(log.as_ref(), w, records).await,
+        }
+    }
+
+    async fn commit_shared(
+        &self,
+        log: &dyn SharedLog,
+        w: MutexGuard<'_, Writer>,
+        records: Vec<LogRecord>,
+    ) -> ApiResult<Result<(), Lost>> {
+        if records.is_empty() {
+            return Ok(Ok(()));
+        }
+        let deadline = w.deadline;
+        let sent = records.clone();
+        let offsets = match tokio::time::timeout_at(deadline, log.produce(records)).await {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => return Err(ApiError::store(format!("Error while writing to the Kafka store: {e}"))),
+            Err(_) => return Err(ApiError::timeout("Timed out writing to the Kafka store")),
+        };
+        let last = offsets.last().copied().unwrap_or(0);
+        self.wait_visible(last + 1, deadline).await?;
+        let lost: Vec<LogRecord> = {
+            let mut rejected = self.rejected.lock();
+            offsets.iter().zip(sent).filter(|(o, _)| rejected.remove(o)).map(|(_, r)| r).collect()
+        };
+        if lost.is_empty() {
+            return Ok(Ok(()));
+        }
+        // A lost SCHEMA record may share its key with the winner (same subject and version):
+        // compaction would keep the loser's record. Write the winner again so it is the newest.
+        let st = self.snapshot();
+        let mut again = Vec::new();
+        for r in &lost {
+            if let Ok(Key::Schema { subject, version }) = Key::decode(&r.key) {
+                let Some(name) = subject::normalize(&subject) else { continue };
+                if let Some(e) = st.subject(&name).and_then(|s| s.versions.get(&version)) {
+                    if *e.key == *r.key {
+                        let value = Self::schema_value(&name, e, e.deleted);
+                        again.push(LogRecord { key: e.key.clone(), value: Some(record::to_bytes(&value).into()) });
+                    }
+                }
+            }
+        }
+        if !again.is_empty() {
+            if let Ok(Ok(o)) = tokio::time::timeout_at(deadline, log.produce(again)).await {
+                let _ = self.wait_visible(o.last().copied().unwrap_or(0) + 1, deadline).await;
+            }
+        }
+        tracing::debug!(lost = lost.len(), "a write lost a race to another node; retrying");
+        drop(w);
+        Ok(Err(Lost))
+    }
+
+    /// The SCHEMA value for a stored version.
+    fn schema_value(subject: &str, v: &VersionEntry, deleted: bool) -> SchemaValue {
+        let s = &v.schema;
+        SchemaValue {
+            subject: subject.to_string(),
+            version: v.version,
+            id: s.id,
+            schema_type: Some(s.schema_type.as_str().to_string()),
+            references: s.references.clone(),
+            metadata: s.metadata.clone(),
+            rule_set: s.rule_set.clone(),
+            schema: s.schema.to_string(),
+            deleted,
+        }
+    }
+
+    /// Exclusive log: append `records`, apply them to the writer's state, release the lock and
+    /// wait until durable.
+    async fn commit_exclusive(
+        &self,
+        store: &dyn Store,
+        mut w: MutexGuard<'_, Writer>,
+        records: Vec<LogRecord>,
+    ) -> ApiResult<()> {
         if records.is_empty() {
             let pos = w.pending.position;
             drop(w);
             return self.wait_durable(pos).await;
+        }
+        {
+            let mut feed = self.feed.write();
+            let start = w.pending.position;
+            feed.extend(records.iter().enumerate().map(|(i, r)| (start + i as u64, r.clone())));
         }
         for r in &records {
             w.pending.apply(r);
         }
         let pos = w.pending.position;
         self.waiting.lock().push_back(Arc::new(w.pending.clone()));
-        let ticket = self.store.append(records);
+        let ticket = store.append(records);
         drop(w);
         match ticket.await {
             Ok(Ok(())) => {
@@ -199,7 +464,9 @@ impl Registry {
         }
         if let Some(s) = newest {
             if s.position > self.committed.load().position {
+                let p = s.position;
                 self.committed.store(s);
+                self.visible.send_replace(p);
             }
         }
         drop(q);
@@ -217,6 +484,8 @@ impl Registry {
         tracing::error!("log store failure: {message}");
         let mut w = self.writer.lock().await;
         w.pending = (*self.committed.load_full()).clone();
+        let pos = w.pending.position;
+        self.feed.write().retain(|(o, _)| *o < pos);
         self.waiting.lock().clear();
         let _ = self.durable.send_replace(Err(message.clone()));
         ApiError::store(format!("Error while writing to the log store: {message}"))
@@ -445,133 +714,145 @@ impl Registry {
             }
         }
 
-        let w = self.writer.lock().await;
-        let st = &w.pending;
-        // The references may have changed since `prepare` read the snapshot.
-        let prepared = if !prepared.references.is_empty() && st.position != snap.position {
-            self.prepare(st, &q, &req, normalize)?
-        } else {
-            prepared
-        };
-        if req_id.is_none() && req_version.is_none() {
-            if let Some(v) = find_live(st) {
-                let out = Registered { subject, version: v.version, schema: v.schema };
-                self.commit(w, Vec::new()).await?;
-                return Ok(out);
-            }
-        }
-        let mode = st.effective_mode(Some(&q));
-        let ctx_label = &q.context;
-        if mode.is_read_only() {
-            return Err(ApiError::not_permitted(format!(
-                "Subject {subject} in context {ctx_label} is in read-only mode"
-            )));
-        }
-        let importing = matches!(mode, Mode::Import | Mode::Forward);
-        if req_id.is_some() && !importing {
-            return Err(ApiError::not_permitted(format!(
-                "Subject {subject} in context {ctx_label} is not in import mode"
-            )));
-        }
-        if req_id.is_none() && mode != Mode::ReadWrite {
-            return Err(ApiError::not_permitted(format!(
-                "Subject {subject} in context {ctx_label} is not in read-write mode"
-            )));
-        }
-
-        let entry = st.subject(&subject);
-        let next_version = entry.map_or(0, |e| e.max_version()) + 1;
-        let version = match req_version {
-            None => next_version,
-            Some(v) if importing => {
-                if let Some(existing) = entry.and_then(|e| e.versions.get(&v)) {
-                    if existing.schema.hash == prepared.hash
-                        && req_id.is_none_or(|id| id == existing.schema.id)
-                        && !existing.deleted
-                    {
-                        let out = Registered { subject, version: v, schema: existing.schema.clone() };
-                        self.commit(w, Vec::new()).await?;
-                        return Ok(out);
-                    }
-                    return Err(ApiError::not_permitted(format!(
-                        "Overwrite new schema for subject {subject} version {v} is not permitted: that version already holds schema id {}",
-                        existing.schema.id
-                    )));
+        let mut attempt = 0;
+        loop {
+            let w = self.lock_writer().await?;
+            let st = &w.pending;
+            // The references may have changed since `prepare` read the snapshot.
+            let prepared = if attempt > 0 || (!prepared.references.is_empty() && st.position != snap.position) {
+                self.prepare(st, &q, &req, normalize)?
+            } else {
+                prepared.clone()
+            };
+            if req_id.is_none() && req_version.is_none() {
+                if let Some(v) = find_live(st) {
+                    let out = Registered { subject, version: v.version, schema: v.schema };
+                    self.commit(w, Vec::new()).await?;
+                    return Ok(out);
                 }
-                v
             }
-            Some(v) if v == next_version => v,
-            Some(_) => return Err(ApiError::invalid_schema("Version is not one more than previous version")),
-        };
+            let mode = st.effective_mode(Some(&q));
+            let ctx_label = &q.context;
+            if mode.is_read_only() {
+                return Err(ApiError::not_permitted(format!(
+                    "Subject {subject} in context {ctx_label} is in read-only mode"
+                )));
+            }
+            let importing = matches!(mode, Mode::Import | Mode::Forward);
+            if req_id.is_some() && !importing {
+                return Err(ApiError::not_permitted(format!(
+                    "Subject {subject} in context {ctx_label} is not in import mode"
+                )));
+            }
+            if req_id.is_none() && mode != Mode::ReadWrite {
+                return Err(ApiError::not_permitted(format!(
+                    "Subject {subject} in context {ctx_label} is not in read-write mode"
+                )));
+            }
 
-        let ctx = st.context(&q.context);
-        let hash_id = ctx.and_then(|c| c.by_hash.get(&prepared.hash).copied());
-        let id = match req_id {
-            Some(id) => {
-                if let Some(existing) = ctx.and_then(|c| c.by_id.get(&id)) {
-                    if existing.hash != prepared.hash {
+            let entry = st.subject(&subject);
+            let next_version = entry.map_or(0, |e| e.max_version()) + 1;
+            let version = match req_version {
+                None => next_version,
+                Some(v) if importing => {
+                    if let Some(existing) = entry.and_then(|e| e.versions.get(&v)) {
+                        if existing.schema.hash == prepared.hash
+                            && req_id.is_none_or(|id| id == existing.schema.id)
+                            && !existing.deleted
+                        {
+                            let out = Registered { subject, version: v, schema: existing.schema.clone() };
+                            self.commit(w, Vec::new()).await?;
+                            return Ok(out);
+                        }
                         return Err(ApiError::not_permitted(format!(
-                            "Overwrite new schema with id {id} in context {ctx_label} is not permitted."
+                            "Overwrite new schema for subject {subject} version {v} is not permitted: that version already holds schema id {}",
+                            existing.schema.id
                         )));
                     }
+                    v
                 }
-                if let Some(other) = hash_id.filter(|h| *h != id) {
-                    return Err(ApiError::id_does_not_match(format!(
-                        "The ID of an imported schema does not match the existing ID: this schema already has id {other} in context {ctx_label}, not {id}"
+                Some(v) if v == next_version => v,
+                Some(_) => return Err(ApiError::invalid_schema("Version is not one more than previous version")),
+            };
+
+            let ctx = st.context(&q.context);
+            let hash_id = ctx.and_then(|c| c.by_hash.get(&prepared.hash).copied());
+            let id = match req_id {
+                Some(id) => {
+                    if let Some(existing) = ctx.and_then(|c| c.by_id.get(&id)) {
+                        if existing.hash != prepared.hash {
+                            return Err(ApiError::not_permitted(format!(
+                                "Overwrite new schema with id {id} in context {ctx_label} is not permitted."
+                            )));
+                        }
+                    }
+                    if let Some(other) = hash_id.filter(|h| *h != id) {
+                        return Err(ApiError::id_does_not_match(format!(
+                            "The ID of an imported schema does not match the existing ID: this schema already has id {other} in context {ctx_label}, not {id}"
+                        )));
+                    }
+                    id
+                }
+                None => hash_id.unwrap_or_else(|| ctx.map_or(0, |c| c.max_id) + 1),
+            };
+            if id > i32::MAX as u32 {
+                return Err(ApiError::store("no schema ids left in this context"));
+            }
+
+            if !importing && !force {
+                let live: Vec<&VersionEntry> = entry.map(|e| e.live().rev().collect()).unwrap_or_default();
+                let problems = self.check_against(st, &q, &prepared.parsed, &live)?;
+                if !problems.is_empty() {
+                    return Err(ApiError::incompatible(&subject, &problems));
+                }
+            }
+
+            let mut records = Vec::new();
+            if !q.is_default_context() && st.context(&q.context).is_none() {
+                let v = ContextValue { tenant: "default".into(), context: q.context.clone() };
+                let key = Key::Context { tenant: "default".into(), context: q.context.clone() };
+                records.push(LogRecord::new(key.encode(), Some(record::to_bytes(&v))));
+            }
+            // Older soft-deleted versions of this subject holding the same id are removed (Confluent does the same).
+            if let Some(e) = entry {
+                for old in e.versions.values().filter(|v| v.deleted && v.schema.id == id) {
+                    if st.referrers(&subject, old.version, true).is_empty() {
+                        records.push(LogRecord::tombstone(old.key.clone()));
+                    }
+                }
+            }
+            let value = SchemaValue {
+                subject: subject.clone(),
+                version,
+                id,
+                schema_type: Some(prepared.parsed.schema_type().as_str().to_string()),
+                references: prepared.references.clone(),
+                metadata: prepared.metadata.clone(),
+                rule_set: None,
+                schema: prepared.parsed.canonical().to_string(),
+                deleted: false,
+            };
+            records.push(LogRecord::new(
+                Key::Schema { subject: subject.clone(), version }.encode(),
+                Some(record::to_bytes(&value)),
+            ));
+            if let Err(Lost) = self.commit_checked(w, records).await? {
+                // Another node's record won (shared log): decide again against the state that holds it.
+                attempt += 1;
+                if attempt >= MAX_ATTEMPTS {
+                    return Err(ApiError::store(format!(
+                        "Registration under {subject} lost {attempt} races to other nodes' writes; try again"
                     )));
                 }
-                id
+                continue;
             }
-            None => hash_id.unwrap_or_else(|| ctx.map_or(0, |c| c.max_id) + 1),
-        };
-        if id > i32::MAX as u32 {
-            return Err(ApiError::store("no schema ids left in this context"));
+            let snap = self.snapshot();
+            let schema = snap
+                .schema_by_id(&q.context, id)
+                .cloned()
+                .ok_or_else(|| ApiError::store("registered schema not visible after commit"))?;
+            return Ok(Registered { subject, version, schema });
         }
-
-        if !importing && !force {
-            let live: Vec<&VersionEntry> = entry.map(|e| e.live().rev().collect()).unwrap_or_default();
-            let problems = self.check_against(st, &q, &prepared.parsed, &live)?;
-            if !problems.is_empty() {
-                return Err(ApiError::incompatible(&subject, &problems));
-            }
-        }
-
-        let mut records = Vec::new();
-        if !q.is_default_context() && st.context(&q.context).is_none() {
-            let v = ContextValue { tenant: "default".into(), context: q.context.clone() };
-            let key = Key::Context { tenant: "default".into(), context: q.context.clone() };
-            records.push(LogRecord::new(key.encode(), Some(record::to_bytes(&v))));
-        }
-        // Older soft-deleted versions of this subject holding the same id are removed (Confluent does the same).
-        if let Some(e) = entry {
-            for old in e.versions.values().filter(|v| v.deleted && v.schema.id == id) {
-                if st.referrers(&subject, old.version, true).is_empty() {
-                    records.push(LogRecord::tombstone(old.key.clone()));
-                }
-            }
-        }
-        let value = SchemaValue {
-            subject: subject.clone(),
-            version,
-            id,
-            schema_type: Some(prepared.parsed.schema_type().as_str().to_string()),
-            references: prepared.references.clone(),
-            metadata: prepared.metadata.clone(),
-            rule_set: None,
-            schema: prepared.parsed.canonical().to_string(),
-            deleted: false,
-        };
-        records.push(LogRecord::new(
-            Key::Schema { subject: subject.clone(), version }.encode(),
-            Some(record::to_bytes(&value)),
-        ));
-        self.commit(w, records).await?;
-        let snap = self.snapshot();
-        let schema = snap
-            .schema_by_id(&q.context, id)
-            .cloned()
-            .ok_or_else(|| ApiError::store("registered schema not visible after commit"))?;
-        Ok(Registered { subject, version, schema })
     }
 
     /// Find a subject, falling back to other contexts for an unqualified name (Confluent does).
@@ -691,7 +972,7 @@ impl Registry {
 
     /// DELETE /subjects/{s}/versions/{v}
     pub async fn delete_version(&self, subject_str: &str, spec: VersionSpec, permanent: bool) -> ApiResult<u32> {
-        let w = self.writer.lock().await;
+        let w = self.lock_writer().await?;
         let st = &w.pending;
         let subject = Self::find_subject(st, subject_str, true)?;
         let q = QualifiedSubject::parse(&subject).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
@@ -739,7 +1020,7 @@ impl Registry {
 
     /// DELETE /subjects/{s}
     pub async fn delete_subject(&self, subject_str: &str, permanent: bool) -> ApiResult<Vec<u32>> {
-        let w = self.writer.lock().await;
+        let w = self.lock_writer().await?;
         let st = &w.pending;
         let subject = Self::find_subject(st, subject_str, true)?;
         let q = QualifiedSubject::parse(&subject).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
@@ -784,7 +1065,7 @@ impl Registry {
     /// PUT /config[/{s}]: merge `update` into the stored config (absent = keep, null = clear).
     /// Returns the resulting stored fields.
     pub async fn update_config(&self, scope: ScopeKey, update: Map<String, Value>) -> ApiResult<Map<String, Value>> {
-        let w = self.writer.lock().await;
+        let w = self.lock_writer().await?;
         let st = &w.pending;
         Self::check_writable(st, &Self::scope_subject(&scope))?;
         let mut fields: Map<String, Value> = st.configs.get(&scope).map(|c| (*c.value).clone()).unwrap_or_default();
@@ -818,7 +1099,7 @@ impl Registry {
 
     /// DELETE /config[/{s}]: returns the old fields, None when nothing was set.
     pub async fn delete_config(&self, scope: ScopeKey) -> ApiResult<Option<Map<String, Value>>> {
-        let w = self.writer.lock().await;
+        let w = self.lock_writer().await?;
         Self::check_writable(&w.pending, &Self::scope_subject(&scope))?;
         let Some(old) = w.pending.configs.get(&scope).cloned() else { return Ok(None) };
         self.commit(w, vec![LogRecord::tombstone(old.key.clone())]).await?;
@@ -841,7 +1122,7 @@ impl Registry {
     /// PUT /mode[/{s}]. Switching to IMPORT needs an empty scope unless `force`; soft-deleted
     /// versions in scope are then removed for good.
     pub async fn set_mode(&self, scope: ScopeKey, mode: Option<Mode>, force: bool) -> ApiResult<()> {
-        let w = self.writer.lock().await;
+        let w = self.lock_writer().await?;
         let st = &w.pending;
         let key = Key::Mode { subject: scope.clone() };
         let key_bytes: Arc<[u8]> = st.modes.get(&scope).map(|m| m.key.clone()).unwrap_or_else(|| key.encode().into());
@@ -879,7 +1160,7 @@ impl Registry {
     /// DELETE /mode[/{s}]: returns the old mode (None when none was set). `recursive` also clears
     /// every subject-level mode in the scope's context.
     pub async fn delete_mode(&self, scope: ScopeKey, recursive: bool) -> ApiResult<Option<Mode>> {
-        let w = self.writer.lock().await;
+        let w = self.lock_writer().await?;
         let st = &w.pending;
         let old = st.modes.get(&scope).map(|m| m.value);
         let mut records: Vec<LogRecord> =
@@ -907,7 +1188,7 @@ impl Registry {
 
     /// DELETE /contexts/{ctx}: only an empty context.
     pub async fn delete_context(&self, context: &str) -> ApiResult<()> {
-        let w = self.writer.lock().await;
+        let w = self.lock_writer().await?;
         let st = &w.pending;
         let label = format!(":{context}:");
         if st.subjects.keys().any(|s| subject::context_of(s) == context) {

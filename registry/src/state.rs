@@ -191,20 +191,33 @@ pub struct State {
     pub contexts: OrdMap<String, ContextEntry>,
     pub configs: OrdMap<ScopeKey, Keyed<Arc<Map<String, Value>>>>,
     pub modes: OrdMap<ScopeKey, Keyed<Mode>>,
-    /// Number of records applied: the log position this state reflects.
+    /// The log position this state reflects: the offset after the last record applied.
     pub position: u64,
 }
 
 impl State {
-    /// Apply one record. Never fails: a record that cannot be understood is logged and skipped,
-    /// as Confluent's reader does, so one bad record never stops the registry.
-    pub fn apply(&mut self, rec: &LogRecord) {
-        self.position += 1;
+    /// Apply the record at the current position (the next offset). See [`State::apply_at`].
+    pub fn apply(&mut self, rec: &LogRecord) -> bool {
+        self.apply_at(self.position, rec)
+    }
+
+    /// Apply the record at log `offset`. Never fails: a record that cannot be understood, or that
+    /// loses to an earlier record under the rules below, is logged and skipped (as Confluent's
+    /// reader does), so one bad record never stops the registry. Returns whether it took effect.
+    ///
+    /// Several nodes may write to one log. Every node applies the same records in the same order
+    /// with the same rules, so every node reaches the same state; a writer whose record lost
+    /// learns it when it reads the record back, and retries:
+    /// - the first record for an id in a context wins: a later one with another schema is skipped;
+    /// - a schema keeps the first id it got in a context: a record giving it another id is skipped;
+    /// - a live subject-version keeps its id: a record giving it another id is skipped.
+    pub fn apply_at(&mut self, offset: u64, rec: &LogRecord) -> bool {
+        self.position = offset + 1;
         let key = match Key::decode(&rec.key) {
             Ok(k) => k,
             Err(e) => {
-                tracing::warn!(position = self.position, "skipping log record: {e}");
-                return;
+                tracing::warn!(offset, "skipping log record: {e}");
+                return false;
             }
         };
         let value = rec.value.as_deref();
@@ -238,8 +251,12 @@ impl State {
             }
             Key::Noop => Ok(()),
         };
-        if let Err(e) = result {
-            tracing::warn!(position = self.position, "skipping log record: {e}");
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(offset, "skipping log record: {e}");
+                false
+            }
         }
     }
 
@@ -249,7 +266,23 @@ impl State {
         let schema_type = v.schema_type()?;
         let hash = schema_hash(&v.schema, &v.references, v.metadata.as_ref(), v.rule_set.as_ref());
         let context = subject::context_of(&subject);
+        if let Some(existing) = self.subjects.get(&subject).and_then(|s| s.versions.get(&version)) {
+            if !existing.deleted && existing.schema.id != v.id {
+                return Err(format!(
+                    "{subject} version {version} already holds id {}; a record giving it id {} is ignored",
+                    existing.schema.id, v.id
+                ));
+            }
+        }
         let ctx = self.contexts.entry(context.clone()).or_default();
+        if let Some(&first) = ctx.by_hash.get(&hash) {
+            if first != v.id && ctx.by_id.contains_key(&first) {
+                return Err(format!(
+                    "this schema already has id {first} in context {context}; {subject} version {version} with id {} ignored",
+                    v.id
+                ));
+            }
+        }
         let stored = match ctx.by_id.get(&v.id) {
             Some(existing) if existing.hash != hash => {
                 return Err(format!(
@@ -476,6 +509,23 @@ mod tests {
         s.apply(&schema_rec(":.eu:b", 1, 1, "\"int\"", false)); // other context, own id space
         assert_eq!(s.schema_by_id(".eu", 1).unwrap().schema.as_ref(), "\"int\"");
         assert_eq!(s.position, 3);
+    }
+
+    #[test]
+    fn concurrent_writers_lose_deterministically() {
+        let mut s = State::default();
+        assert!(s.apply_at(10, &schema_rec("a", 1, 1, "\"string\"", false)));
+        // Another node picked the same subject-version for another schema and id: skipped.
+        assert!(!s.apply_at(11, &schema_rec("a", 1, 2, "\"int\"", false)));
+        assert_eq!(s.subject("a").unwrap().versions[&1].schema.id, 1);
+        assert!(s.schema_by_id(".", 2).is_none());
+        // Another node gave the same schema a second id: skipped.
+        assert!(!s.apply_at(12, &schema_rec("b", 1, 3, "\"string\"", false)));
+        assert!(s.subject("b").is_none());
+        // The same schema under its own id in another subject is fine; so is a soft delete.
+        assert!(s.apply_at(13, &schema_rec("b", 1, 1, "\"string\"", false)));
+        assert!(s.apply_at(14, &schema_rec("a", 1, 1, "\"string\"", true)));
+        assert_eq!(s.position, 15);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 mod common;
 
+#[path = "api/changes.rs"]
+mod changes;
 #[path = "api/compatibility.rs"]
 mod compatibility;
 #[path = "api/config.rs"]

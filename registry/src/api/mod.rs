@@ -4,6 +4,7 @@
 //! content negotiation, the JSON body extractor (415/400/422 as rest-utils reports them),
 //! Jersey-style query parameters, error rendering, and the `/contexts/{ctx}/...` URL prefix.
 
+mod changes;
 mod compatibility;
 mod config;
 mod contexts;
@@ -59,6 +60,7 @@ pub fn app_with(registry: Arc<Registry>, extra: Router) -> Router {
         .merge(config::routes())
         .merge(mode::routes())
         .merge(contexts::routes())
+        .merge(changes::routes())
         .with_state(state)
         .merge(extra)
         .fallback(|| async { ApiError::http(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })

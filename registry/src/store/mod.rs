@@ -2,9 +2,13 @@
 //! to a [`Store`]; state is the result of applying all records in order.
 
 pub mod file;
+pub mod kafka;
 pub mod record;
 
 pub use record::{Key, LogRecord};
+
+use std::future::Future;
+use std::pin::Pin;
 
 use tokio::sync::oneshot;
 
@@ -26,5 +30,34 @@ pub trait Store: Send + Sync + 'static {
     fn append(&self, records: Vec<LogRecord>) -> AppendTicket;
 
     /// A short description for logs (`file:/path`, `kafka:host/topic`).
+    fn describe(&self) -> String;
+}
+
+/// A boxed future, for the object-safe [`SharedLog`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Receives records read from a [`SharedLog`], in log order, with their offsets, and the offset
+/// after the batch (the reader's position).
+pub type Sink = Box<dyn FnMut(Vec<(u64, LogRecord)>, u64) + Send>;
+
+/// A log that other processes append to as well (the Kafka store, several Lockstep nodes or
+/// Confluent Schema Registry on one `_schemas` topic). State is built only from records read
+/// back, in log order — a node's own records included.
+pub trait SharedLog: Send + Sync + 'static {
+    /// Read every record up to the end of the log as it is now (a NOOP write serves as the
+    /// barrier, as in Confluent). Returns the records and the offset after the last one.
+    fn load(&self) -> BoxFuture<'_, Result<(Vec<(u64, LogRecord)>, u64), StoreError>>;
+
+    /// From a background thread, hand every record from offset `from` on to `sink`, until the
+    /// log is dropped.
+    fn follow(&self, from: u64, sink: Sink) -> Result<(), StoreError>;
+
+    /// The offset the next record will get: every record below it can be read.
+    fn end_offset(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+
+    /// Append records in order; resolves with their offsets once the log acknowledged them.
+    fn produce(&self, records: Vec<LogRecord>) -> BoxFuture<'_, Result<Vec<u64>, StoreError>>;
+
+    /// A short description for logs (`kafka:host:port/_schemas`).
     fn describe(&self) -> String;
 }
