@@ -16,9 +16,15 @@ pub struct Server {
 impl Server {
     /// Start on `data_dir` and wait until it serves. The port is the one the server reports.
     pub fn start(data_dir: &Path) -> Server {
+        let dir = data_dir.to_string_lossy().into_owned();
+        Self::start_with(&["--data-dir", &dir])
+    }
+
+    /// Start `lockstep registry --listen 127.0.0.1:0 ARGS...` and wait until it serves.
+    pub fn start_with(args: &[&str]) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
-            .args(["registry", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
+            .args(["registry", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("LOCKSTEP_LOG_FORMAT", "json")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())

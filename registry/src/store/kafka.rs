@@ -81,6 +81,8 @@ impl KafkaLog {
         let producer: FutureProducer = config
             .client()
             .set("acks", "all")
+            // A metadata request must not create the topic with the broker's default (delete) policy.
+            .set("allow.auto.create.topics", "false")
             .set("enable.idempotence", "true")
             .set("linger.ms", "0")
             .set("message.timeout.ms", &timeout_ms)
