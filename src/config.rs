@@ -139,7 +139,19 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
             Some(k) => tracing::info!(%addr, kafka = %k.bootstrap, topic = %k.topic, "lockstep registry serving"),
             None => tracing::info!(%addr, data_dir = %settings.data_dir.display(), "lockstep registry serving"),
         }
-        registry::serve(listener, registry, shutdown_signal()).await?;
+        // The in-process `/exporters` API (Schema Linking): exporters read this registry over HTTP.
+        let self_ip = match addr.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let self_url = format!("http://{}", std::net::SocketAddr::new(self_ip, addr.port()));
+        let exporters = linker::exporters::ExporterManager::open(&settings.data_dir.join("exporters"), self_url)
+            .await
+            .context("cannot open the exporters' state")?;
+        registry::serve_with(listener, registry, linker::exporters::router(exporters.clone()), shutdown_signal())
+            .await?;
+        exporters.shutdown().await;
         tracing::info!("lockstep registry stopped");
         Ok(())
     })

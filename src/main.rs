@@ -28,6 +28,8 @@ enum Command {
     Registry(config::RegistryArgs),
     /// Check schema compatibility offline (exit 0 compatible, 1 incompatible, 2 error).
     Check(CheckArgs),
+    /// Link two registries: mirror subjects, versions and schema ids (docs/linking.md).
+    Link(Box<linker::cli::LinkArgs>),
 }
 
 #[derive(clap::Args)]
@@ -102,6 +104,22 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Link(args) => {
+            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("lockstep link: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match rt.block_on(linker::cli::run(*args)) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("lockstep link: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Check(args) => {
             let format = compat_tests::Format::parse(&args.format).unwrap_or(compat_tests::Format::Text);
             match run_check(args) {

@@ -30,8 +30,29 @@ fn topic(name: &str) -> String {
     format!("_schemas_{name}_{}", std::process::id())
 }
 
+/// A data dir of its own per node (it holds only the exporters' state with the Kafka store).
+fn node_dir() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "lockstep-kafka-store-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    d.to_string_lossy().into_owned()
+}
+
 fn node(topic: &str) -> Server {
-    Server::start_with(&["--kafka-bootstrap", &kafka(), "--kafka-topic", topic, "--kafka-timeout-ms", "5000"])
+    let dir = node_dir();
+    Server::start_with(&[
+        "--kafka-bootstrap",
+        &kafka(),
+        "--kafka-topic",
+        topic,
+        "--kafka-timeout-ms",
+        "5000",
+        "--data-dir",
+        &dir,
+    ])
 }
 
 fn client() -> reqwest::Client {
@@ -543,7 +564,8 @@ async fn while_kafka_is_down_reads_work_writes_fail_quickly_and_it_recovers() {
         }
     }
     let _stop = Stop(name.clone());
-    let n = Server::start_with(&["--kafka-bootstrap", &bootstrap, "--kafka-timeout-ms", "3000"]);
+    let dir = node_dir();
+    let n = Server::start_with(&["--kafka-bootstrap", &bootstrap, "--kafka-timeout-ms", "3000", "--data-dir", &dir]);
     let u = n.url.clone();
     assert_eq!(post(&u, "/subjects/a/versions", json!({"schema": "\"string\""})).await.1["id"], 1);
 

@@ -58,6 +58,16 @@ enum Cmd {
         #[arg(long, default_value = "2s", value_parser = parse_duration)]
         warmup: Duration,
     },
+    /// Register new schemas one at a time on `writer` and time until `reader` (another node on
+    /// the same log) serves each: write latency and cross-node visibility, as a JSON line.
+    Visibility {
+        #[arg(long)]
+        writer: String,
+        #[arg(long)]
+        reader: String,
+        #[arg(long, default_value_t = 500)]
+        count: usize,
+    },
     /// Register N subjects (one schema each), for memory measurements.
     Fill {
         #[arg(long)]
@@ -285,6 +295,49 @@ async fn worker(plan: Arc<Plan>, first: usize) -> Result<Worker> {
     }
 }
 
+async fn visibility(writer: &str, reader: &str, count: usize) -> Result<()> {
+    let (wa, ra) = (authority_of(writer)?, authority_of(reader)?);
+    let (mut wc, mut rc) = (connect(&wa).await?, connect(&ra).await?);
+    let run = format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis());
+    let (mut write, mut seen) = (histogram()?, histogram()?);
+    for i in 0..count {
+        let subject = format!("bench-vis-{run}-{i}");
+        let started = Instant::now();
+        let path = format!("/subjects/{subject}/versions");
+        let (status, resp) = send(&mut wc, &wa, "POST", &path, Some(body(&format!("V{run}x{i}")))).await?;
+        if !status.is_success() {
+            bail!("POST {path} answered {status}: {}", String::from_utf8_lossy(&resp));
+        }
+        let written = Instant::now();
+        write.saturating_record((written - started).as_micros().max(1) as u64);
+        let get = format!("/subjects/{subject}/versions/1");
+        loop {
+            let (status, _) = send(&mut rc, &ra, "GET", &get, None).await?;
+            if status.is_success() {
+                break;
+            }
+            if written.elapsed() > Duration::from_secs(10) {
+                bail!("{subject} not visible on {reader} after 10 s");
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        seen.saturating_record(written.elapsed().as_micros().max(1) as u64);
+    }
+    let ms = |us: u64| (us as f64 / 10.0).round() / 100.0;
+    println!(
+        "{}",
+        json!({
+            "count": count,
+            "write_p50_ms": ms(write.value_at_quantile(0.50)),
+            "write_p99_ms": ms(write.value_at_quantile(0.99)),
+            "other_node_p50_ms": ms(seen.value_at_quantile(0.50)),
+            "other_node_p99_ms": ms(seen.value_at_quantile(0.99)),
+            "other_node_max_ms": ms(seen.max()),
+        })
+    );
+    Ok(())
+}
+
 async fn load(url: &str, scenario: Scenario, connections: usize, duration: Duration, warmup: Duration) -> Result<()> {
     if connections == 0 || duration.is_zero() {
         bail!("--connections and --duration must be positive");
@@ -372,5 +425,6 @@ fn main() -> Result<()> {
             rt.block_on(load(&url, scenario, connections, duration, warmup))
         }
         Cmd::Fill { url, subjects, connections } => rt.block_on(fill(&url, subjects, connections)),
+        Cmd::Visibility { writer, reader, count } => rt.block_on(visibility(&writer, &reader, count)),
     }
 }

@@ -1,9 +1,12 @@
 //! A client for any Confluent-compatible Schema Registry REST API (Confluent, Karapace,
-//! Apicurio ccompat, Redpanda, Lockstep).
+//! Apicurio ccompat, Redpanda, Lockstep), with basic auth and TLS options.
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 const CT: &str = "application/vnd.schemaregistry.v1+json";
 /// Characters escaped in a subject path segment (subjects may hold `/`).
@@ -26,6 +29,19 @@ impl ClientError {
             ClientError::Transport(_) => None,
         }
     }
+
+    /// Worth retrying later: the registry could not be reached, timed out or failed (5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Transport(_) => true,
+            ClientError::Registry { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+        }
+    }
+
+    /// A 404 (any error_code).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ClientError::Registry { status: 404, .. })
+    }
 }
 
 /// A schema reference.
@@ -47,6 +63,9 @@ pub struct SubjectVersion {
     #[serde(default)]
     pub references: Vec<Reference>,
     pub schema: String,
+    /// Confluent 8.x marks soft-deleted versions; 7.x omits the field.
+    #[serde(default)]
+    pub deleted: Option<bool>,
 }
 
 /// Body of a registration (explicit `id`/`version` for IMPORT mode).
@@ -63,16 +82,92 @@ pub struct Registration {
     pub version: Option<i64>,
 }
 
+/// One record of Lockstep's change feed (`GET /lockstep/changes`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Change {
+    pub offset: u64,
+    pub key: Value,
+    #[serde(default)]
+    pub value: Value,
+}
+
+/// A page of the change feed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Changes {
+    pub records: Vec<Change>,
+    pub next: u64,
+}
+
+/// How to reach a registry: credentials and TLS.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// `user:password` for HTTP basic auth (Confluent's `basic.auth.user.info`).
+    pub user_info: Option<String>,
+    /// PEM file with CA certificates to trust in addition to the built-in roots.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any server certificate (testing only).
+    pub insecure: bool,
+    /// Per-request timeout (long polls add their own wait). Default 30 s.
+    pub timeout: Option<Duration>,
+}
+
 /// A client bound to one registry base URL (which may carry a `/contexts/.ctx` prefix).
 #[derive(Clone)]
 pub struct RegistryClient {
     base: String,
     http: reqwest::Client,
+    auth: Option<(String, Option<String>)>,
+}
+
+impl std::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryClient").field("base", &self.base).finish_non_exhaustive()
+    }
 }
 
 impl RegistryClient {
+    /// A client with default options (no auth, system TLS roots).
     pub fn new(base: &str) -> Self {
-        Self { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new() }
+        Self { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new(), auth: None }
+    }
+
+    /// A client with credentials and TLS settings.
+    pub fn with_options(base: &str, opts: &ClientOptions) -> anyhow::Result<Self> {
+        let mut b = reqwest::Client::builder()
+            .timeout(opts.timeout.unwrap_or(Duration::from_secs(30)))
+            .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true);
+        if let Some(path) = &opts.ca_file {
+            let pem =
+                std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| anyhow::anyhow!("CA file {} holds no usable PEM certificate: {e}", path.display()))?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        if opts.insecure {
+            b = b.danger_accept_invalid_certs(true);
+        }
+        let http = b.build().map_err(|e| anyhow::anyhow!("cannot build HTTP client: {e}"))?;
+        let auth = match &opts.user_info {
+            None => None,
+            Some(ui) => match ui.split_once(':') {
+                Some((u, p)) => Some((u.to_string(), Some(p.to_string()))),
+                None => Some((ui.clone(), None)),
+            },
+        };
+        let base = base.trim_end_matches('/');
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            anyhow::bail!("registry URL must start with http:// or https://, not '{base}'");
+        }
+        Ok(Self { base: base.to_string(), http, auth })
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     fn url(&self, path: &str) -> String {
@@ -83,47 +178,111 @@ impl RegistryClient {
         utf8_percent_encode(subject, SEGMENT).to_string()
     }
 
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.http.request(method, self.url(path)).header("Accept", CT);
+        match &self.auth {
+            Some((u, p)) => r.basic_auth(u, p.as_deref()),
+            None => r,
+        }
+    }
+
     async fn decode<T: for<'de> Deserialize<'de>>(resp: reqwest::Response) -> Result<T, ClientError> {
         let status = resp.status();
         if status.is_success() {
             return Ok(resp.json::<T>().await?);
         }
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let text = resp.text().await.unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let message = match body["message"].as_str() {
+            Some(m) => m.to_string(),
+            None => text.chars().take(200).collect(),
+        };
         Err(ClientError::Registry {
             status: status.as_u16(),
             code: body["error_code"].as_i64().unwrap_or(i64::from(status.as_u16())),
-            message: body["message"].as_str().unwrap_or("").to_string(),
+            message,
         })
+    }
+
+    async fn get<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, ClientError> {
+        Self::decode(self.req(reqwest::Method::GET, path).send().await?).await
+    }
+
+    async fn send_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        Self::decode(self.req(method, path).header("Content-Type", CT).json(body).send().await?).await
     }
 
     /// `GET /subjects` (all contexts).
     pub async fn subjects(&self) -> Result<Vec<String>, ClientError> {
-        Self::decode(self.http.get(self.url("/subjects")).send().await?).await
+        self.get("/subjects").await
+    }
+
+    /// `GET /subjects?subjectPrefix=…&deleted=…`; `prefix` None = the registry's default listing.
+    pub async fn subjects_with(&self, prefix: Option<&str>, deleted: bool) -> Result<Vec<String>, ClientError> {
+        let mut path = format!("/subjects?deleted={deleted}");
+        if let Some(p) = prefix {
+            path.push_str("&subjectPrefix=");
+            path.push_str(&utf8_percent_encode(p, SEGMENT).to_string().replace('&', "%26").replace('+', "%2B"));
+        }
+        self.get(&path).await
     }
 
     /// `GET /subjects/{s}/versions`.
     pub async fn versions(&self, subject: &str) -> Result<Vec<i64>, ClientError> {
-        let url = self.url(&format!("/subjects/{}/versions", Self::subject_path(subject)));
-        Self::decode(self.http.get(url).send().await?).await
+        self.get(&format!("/subjects/{}/versions", Self::subject_path(subject))).await
+    }
+
+    /// `GET /subjects/{s}/versions?deleted=…`; an unknown subject is an empty list.
+    pub async fn versions_with(&self, subject: &str, deleted: bool) -> Result<Vec<i64>, ClientError> {
+        match self.get(&format!("/subjects/{}/versions?deleted={deleted}", Self::subject_path(subject))).await {
+            Err(e) if e.code() == Some(40401) => Ok(Vec::new()),
+            r => r,
+        }
     }
 
     /// `GET /subjects/{s}/versions/{v}` (`v` a number or `latest`).
     pub async fn version(&self, subject: &str, version: &str) -> Result<SubjectVersion, ClientError> {
-        let url = self.url(&format!("/subjects/{}/versions/{version}", Self::subject_path(subject)));
-        Self::decode(self.http.get(url).send().await?).await
+        self.get(&format!("/subjects/{}/versions/{version}", Self::subject_path(subject))).await
+    }
+
+    /// `GET /subjects/{s}/versions/{v}?deleted=true`: also a soft-deleted version. None when absent.
+    pub async fn version_any(&self, subject: &str, version: i64) -> Result<Option<SubjectVersion>, ClientError> {
+        match self.get(&format!("/subjects/{}/versions/{version}?deleted=true", Self::subject_path(subject))).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if matches!(e.code(), Some(40401 | 40402)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// `GET /schemas/ids/{id}` → the schema text.
     pub async fn schema_by_id(&self, id: i64) -> Result<String, ClientError> {
-        let v: Value = Self::decode(self.http.get(self.url(&format!("/schemas/ids/{id}"))).send().await?).await?;
+        let v: Value = self.get(&format!("/schemas/ids/{id}")).await?;
         Ok(v["schema"].as_str().unwrap_or_default().to_string())
     }
 
     /// `POST /subjects/{s}/versions` → the id.
     pub async fn register(&self, subject: &str, reg: &Registration) -> Result<i64, ClientError> {
-        let url = self.url(&format!("/subjects/{}/versions", Self::subject_path(subject)));
-        let v: Value = Self::decode(self.http.post(url).header("Content-Type", CT).json(reg).send().await?).await?;
+        let path = format!("/subjects/{}/versions", Self::subject_path(subject));
+        let v: Value = self.send_json(reqwest::Method::POST, &path, reg).await?;
         Ok(v["id"].as_i64().unwrap_or_default())
+    }
+
+    /// `DELETE /subjects/{s}/versions/{v}[?permanent=true]`.
+    pub async fn delete_version(&self, subject: &str, version: i64, permanent: bool) -> Result<(), ClientError> {
+        let path = format!("/subjects/{}/versions/{version}?permanent={permanent}", Self::subject_path(subject));
+        let _: Value = Self::decode(self.req(reqwest::Method::DELETE, &path).send().await?).await?;
+        Ok(())
+    }
+
+    /// `DELETE /subjects/{s}[?permanent=true]`.
+    pub async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i64>, ClientError> {
+        let path = format!("/subjects/{}?permanent={permanent}", Self::subject_path(subject));
+        Self::decode(self.req(reqwest::Method::DELETE, &path).send().await?).await
     }
 
     /// `POST /compatibility/subjects/{s}/versions`: the registry's own check at the subject's
@@ -132,15 +291,11 @@ impl RegistryClient {
     /// so messages are fetched only once the plain check says incompatible.
     pub async fn check_compatibility(&self, subject: &str, reg: &Registration) -> Result<Vec<String>, ClientError> {
         let path = format!("/compatibility/subjects/{}/versions", Self::subject_path(subject));
-        let post = |verbose: bool| {
-            let url = self.url(&format!("{path}?verbose={verbose}"));
-            self.http.post(url).header("Content-Type", CT).json(reg).send()
-        };
-        let v: Value = Self::decode(post(false).await?).await?;
+        let v: Value = self.send_json(reqwest::Method::POST, &format!("{path}?verbose=false"), reg).await?;
         if v["is_compatible"].as_bool().unwrap_or(false) {
             return Ok(Vec::new());
         }
-        let v: Value = Self::decode(post(true).await?).await?;
+        let v: Value = self.send_json(reqwest::Method::POST, &format!("{path}?verbose=true"), reg).await?;
         let messages: Vec<String> = v["messages"]
             .as_array()
             .map(|m| m.iter().filter_map(|x| x.as_str().map(String::from)).collect())
@@ -148,16 +303,91 @@ impl RegistryClient {
         Ok(if messages.is_empty() { vec!["incompatible".to_string()] } else { messages })
     }
 
+    fn scoped(resource: &str, subject: Option<&str>) -> String {
+        match subject {
+            Some(s) => format!("/{resource}/{}", Self::subject_path(s)),
+            None => format!("/{resource}"),
+        }
+    }
+
     /// `PUT /mode/{s}` (or `/mode` for None), with `force`.
     pub async fn set_mode(&self, subject: Option<&str>, mode: &str, force: bool) -> Result<(), ClientError> {
-        let path = match subject {
-            Some(s) => format!("/mode/{}?force={force}", Self::subject_path(s)),
-            None => format!("/mode?force={force}"),
-        };
-        let body = serde_json::json!({ "mode": mode });
-        let _: Value =
-            Self::decode(self.http.put(self.url(&path)).header("Content-Type", CT).json(&body).send().await?).await?;
+        let path = format!("{}?force={force}", Self::scoped("mode", subject));
+        let _: Value = self.send_json(reqwest::Method::PUT, &path, &serde_json::json!({ "mode": mode })).await?;
         Ok(())
+    }
+
+    /// `GET /mode/{s}`: the mode set at that level (None when none is), or with
+    /// `effective` the mode in force (`defaultToGlobal=true`). `/mode` for None.
+    pub async fn get_mode(&self, subject: Option<&str>, effective: bool) -> Result<Option<String>, ClientError> {
+        let path = format!("{}?defaultToGlobal={effective}", Self::scoped("mode", subject));
+        match self.get::<Value>(&path).await {
+            Ok(v) => Ok(v["mode"].as_str().map(String::from)),
+            Err(e) if matches!(e.code(), Some(40401 | 40409)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `DELETE /mode/{s}`; nothing set is not an error.
+    pub async fn delete_mode(&self, subject: Option<&str>) -> Result<(), ClientError> {
+        match Self::decode::<Value>(self.req(reqwest::Method::DELETE, &Self::scoped("mode", subject)).send().await?)
+            .await
+        {
+            Err(e) if matches!(e.code(), Some(40401 | 40409)) => Ok(()),
+            r => r.map(|_| ()),
+        }
+    }
+
+    /// `GET /config/{s}`: the config set at that level (None when none is), or with `effective`
+    /// the config in force. `/config` (global, always effective) for None.
+    pub async fn get_config(
+        &self,
+        subject: Option<&str>,
+        effective: bool,
+    ) -> Result<Option<Map<String, Value>>, ClientError> {
+        let path = format!("{}?defaultToGlobal={effective}", Self::scoped("config", subject));
+        match self.get::<Map<String, Value>>(&path).await {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if matches!(e.code(), Some(40401 | 40408)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /config/{s}` with a request body (`compatibility`, …).
+    pub async fn put_config(&self, subject: Option<&str>, body: &Map<String, Value>) -> Result<(), ClientError> {
+        let _: Value = self.send_json(reqwest::Method::PUT, &Self::scoped("config", subject), body).await?;
+        Ok(())
+    }
+
+    /// `DELETE /config/{s}`; nothing set is not an error.
+    pub async fn delete_config(&self, subject: Option<&str>) -> Result<(), ClientError> {
+        match Self::decode::<Value>(self.req(reqwest::Method::DELETE, &Self::scoped("config", subject)).send().await?)
+            .await
+        {
+            Err(e) if matches!(e.code(), Some(40401 | 40408)) => Ok(()),
+            r => r.map(|_| ()),
+        }
+    }
+
+    /// `GET /v1/metadata/id` → the schema-registry cluster id, if the registry says one.
+    pub async fn cluster_id(&self) -> Result<Option<String>, ClientError> {
+        let v: Value = self.get("/v1/metadata/id").await?;
+        Ok(v["scope"]["clusters"]["schema-registry-cluster"].as_str().map(String::from))
+    }
+
+    /// Lockstep's change feed: records at offsets ≥ `from`, waiting up to `timeout_ms` for one.
+    /// None when the registry has no feed (not Lockstep: 404).
+    pub async fn changes(&self, from: u64, limit: usize, timeout_ms: u64) -> Result<Option<Changes>, ClientError> {
+        let path = format!("/lockstep/changes?from={from}&limit={limit}&timeoutMs={timeout_ms}");
+        let mut r = self.req(reqwest::Method::GET, &path);
+        if timeout_ms > 0 {
+            r = r.timeout(Duration::from_millis(timeout_ms) + Duration::from_secs(30));
+        }
+        match Self::decode(r.send().await?).await {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -228,6 +458,19 @@ mod tests {
     #[tokio::test]
     async fn unreachable_registry_is_a_transport_error() {
         let c = RegistryClient::new("http://127.0.0.1:1");
-        assert!(matches!(c.subjects().await, Err(ClientError::Transport(_))));
+        let e = c.subjects().await.unwrap_err();
+        assert!(matches!(e, ClientError::Transport(_)));
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn options_reject_a_url_without_scheme_and_a_missing_ca_file() {
+        assert!(RegistryClient::with_options("localhost:8081", &ClientOptions::default()).is_err());
+        let opts = ClientOptions { ca_file: Some("/nonexistent/ca.pem".into()), ..Default::default() };
+        assert!(RegistryClient::with_options("https://x", &opts).is_err());
+        let opts = ClientOptions { user_info: Some("u:p:w".into()), insecure: true, ..Default::default() };
+        let c = RegistryClient::with_options("https://x/", &opts).unwrap();
+        assert_eq!(c.base(), "https://x");
+        assert_eq!(c.auth, Some(("u".to_string(), Some("p:w".to_string()))));
     }
 }

@@ -1,6 +1,19 @@
 //! Schema Linking: mirror subjects, versions and schema ids between Confluent-compatible
-//! registries. This crate holds the registry REST client the link engine is built on.
+//! registries, from the command line (`lockstep link`) or behind Confluent's `/exporters` API.
+//!
+//! - [`client`]: the registry REST client (basic auth, TLS);
+//! - [`mapping`]: subject selection, contexts and renaming;
+//! - [`engine`]: the link itself (full passes, change feed or polling, conflicts);
+//! - [`state`]: persisted link state;
+//! - [`cli`]: `lockstep link` and its subcommands (`promote`, `verify`, `status`);
+//! - [`exporters`]: the in-process `/exporters` API.
 
+pub mod cli;
 pub mod client;
+pub mod engine;
+pub mod exporters;
+pub mod mapping;
+pub mod state;
 
-pub use client::{ClientError, RegistryClient};
+pub use client::{ClientError, ClientOptions, RegistryClient};
+pub use engine::{Link, LinkConfig, SyncError};

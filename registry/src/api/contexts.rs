@@ -75,15 +75,27 @@ pub fn rewrite_context_prefix(mut req: Request) -> Request {
         _ => {}
     }
     let mut path = format!("/{}", segs.join("/"));
-    let query = req.uri().query().unwrap_or("").to_string();
-    let mut pairs: Vec<String> = if query.is_empty() { vec![] } else { vec![query.clone()] };
+    // `subject=`/`subjectPrefix=` given without a context mean a subject in this context.
+    let qualified_params = ["subject", "subjectPrefix"];
+    let mut pairs: Vec<(String, String)> =
+        form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
+    for (k, v) in &mut pairs {
+        if qualified_params.contains(&k.as_str()) && !v.is_empty() && !v.starts_with(':') {
+            *v = format!("{ctxq}{v}");
+        }
+    }
     if let Some((name, value)) = extra {
-        if Params::from_uri(req.uri()).get(name).is_none_or(str::is_empty) {
-            pairs.push(format!("{name}={}", utf8_percent_encode(&value, SEGMENT)));
+        if !pairs.iter().any(|(k, v)| k == name && !v.is_empty()) {
+            pairs.retain(|(k, _)| k != name);
+            pairs.push((name.to_string(), value));
         }
     }
     if !pairs.is_empty() {
-        path = format!("{path}?{}", pairs.join("&"));
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, SEGMENT), utf8_percent_encode(v, SEGMENT)))
+            .collect();
+        path = format!("{path}?{}", query.join("&"));
     }
     if let Ok(uri) = path.parse::<Uri>() {
         *req.uri_mut() = uri;
@@ -116,5 +128,8 @@ mod tests {
         );
         assert_eq!(rw("/contexts/.eu"), "/contexts/.eu");
         assert_eq!(rw("/contexts/.eu/schemas/ids/3?subject=:.eu:x"), "/schemas/ids/3?subject=:.eu:x");
+        // Confluent's clients send the topic's subject unqualified: it is in the context.
+        assert_eq!(rw("/contexts/.eu/schemas/ids/3?subject=t-value"), "/schemas/ids/3?subject=:.eu:t-value");
+        assert_eq!(rw("/contexts/.eu/schemas/ids/3?subject=t-value&x=1"), "/schemas/ids/3?subject=:.eu:t-value&x=1");
     }
 }

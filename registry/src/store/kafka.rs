@@ -19,7 +19,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::record::Key;
-use super::{BoxFuture, LogRecord, SharedLog, Sink, StoreError};
+use super::{BoxFuture, Loaded, LogRecord, SharedLog, Sink, StoreError};
 
 /// How to reach the topic.
 #[derive(Debug, Clone)]
@@ -204,7 +204,7 @@ async fn ensure_topic(
 }
 
 impl SharedLog for KafkaLog {
-    fn load(&self) -> BoxFuture<'_, Result<(Vec<(u64, LogRecord)>, u64), StoreError>> {
+    fn load(&self) -> BoxFuture<'_, Result<Loaded, StoreError>> {
         Box::pin(async move {
             // Confluent's start-up barrier: write a NOOP and read until it comes back.
             let noop = LogRecord::new(Key::Noop.encode(), None);

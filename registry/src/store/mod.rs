@@ -40,13 +40,16 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// after the batch (the reader's position).
 pub type Sink = Box<dyn FnMut(Vec<(u64, LogRecord)>, u64) + Send>;
 
+/// Records read from a log with their offsets, and the offset after the last one.
+pub type Loaded = (Vec<(u64, LogRecord)>, u64);
+
 /// A log that other processes append to as well (the Kafka store, several Lockstep nodes or
 /// Confluent Schema Registry on one `_schemas` topic). State is built only from records read
 /// back, in log order — a node's own records included.
 pub trait SharedLog: Send + Sync + 'static {
     /// Read every record up to the end of the log as it is now (a NOOP write serves as the
     /// barrier, as in Confluent). Returns the records and the offset after the last one.
-    fn load(&self) -> BoxFuture<'_, Result<(Vec<(u64, LogRecord)>, u64), StoreError>>;
+    fn load(&self) -> BoxFuture<'_, Result<Loaded, StoreError>>;
 
     /// From a background thread, hand every record from offset `from` on to `sink`, until the
     /// log is dropped.

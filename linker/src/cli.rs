@@ -1,0 +1,549 @@
+//! `lockstep link`: run a link between two registries, and its operator subcommands.
+//!
+//! ```text
+//! lockstep link --source URL --destination URL [--context .NAME | --context-type T]
+//!               [--subjects PATTERN...] [--rename-format '${subject}'] [--once] [--state-file PATH]
+//! lockstep link promote --destination URL [--context .NAME] [--dry-run]
+//! lockstep link verify  --source URL --destination URL [--context .NAME | --context-type T] ...
+//! lockstep link status  --state-file PATH
+//! ```
+//! Exit codes: 0 done / identical; 1 conflict (link) or differences (verify); 2 error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use tokio::sync::watch;
+
+use crate::client::{ClientOptions, RegistryClient};
+use crate::engine::{fetch_subject_public, same_schema, Link, LinkConfig, SyncError};
+use crate::mapping::{ContextType, Mapping};
+use crate::state::{LinkState, StateFile};
+
+/// Exit code: a conflict (link) or a difference (verify).
+pub const EXIT_CONFLICT: u8 = 1;
+/// Exit code: any other error (unreachable registry, bad arguments, …).
+pub const EXIT_ERROR: u8 = 2;
+
+/// `lockstep link`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct LinkArgs {
+    #[command(subcommand)]
+    pub command: Option<LinkCommand>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkCommand {
+    /// Failover: make a destination writable (IMPORT → READWRITE on its subjects/context).
+    Promote(PromoteArgs),
+    /// Compare source and destination: subjects, versions, ids, deletes and schema strings.
+    Verify(VerifyArgs),
+    /// Print a link's saved state.
+    Status(StatusArgs),
+}
+
+/// The source registry.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    /// Source registry URL (any Confluent-compatible registry).
+    #[arg(long, env = "LOCKSTEP_LINK_SOURCE", required = true)]
+    pub source: Option<String>,
+    /// Basic auth for the source, `user:password`.
+    #[arg(long, env = "LOCKSTEP_LINK_SOURCE_USER_INFO", hide_env_values = true)]
+    pub source_user_info: Option<String>,
+    /// PEM file of CA certificates to trust for the source.
+    #[arg(long, env = "LOCKSTEP_LINK_SOURCE_CA_FILE")]
+    pub source_ca_file: Option<PathBuf>,
+    /// Do not verify the source's TLS certificate (testing only).
+    #[arg(long)]
+    pub source_insecure: bool,
+}
+
+/// The destination registry.
+#[derive(Debug, Args, Clone)]
+pub struct DestinationArgs {
+    /// Destination registry URL (any Confluent-compatible registry).
+    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION", required = true)]
+    pub destination: Option<String>,
+    /// Basic auth for the destination, `user:password`.
+    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION_USER_INFO", hide_env_values = true)]
+    pub destination_user_info: Option<String>,
+    /// PEM file of CA certificates to trust for the destination.
+    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION_CA_FILE")]
+    pub destination_ca_file: Option<PathBuf>,
+    /// Do not verify the destination's TLS certificate (testing only).
+    #[arg(long)]
+    pub destination_insecure: bool,
+}
+
+/// What is linked and where it lands.
+#[derive(Debug, Args, Clone)]
+pub struct MappingArgs {
+    /// Destination context (`.NAME`); implies --context-type CUSTOM.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// AUTO (a context named for the source), CUSTOM (--context), NONE (same context as the
+    /// source), DEFAULT (the destination's default context). Default: CUSTOM with --context,
+    /// else AUTO.
+    #[arg(long, value_parser = clap::value_parser!(ContextType))]
+    pub context_type: Option<ContextType>,
+    /// Subjects to link: names or `*` globs (default context), `:.ctx:PATTERN`, `:*:` (all).
+    #[arg(long, num_args = 1.., default_value = "*")]
+    pub subjects: Vec<String>,
+    /// Destination subject name; `${subject}` is the source name.
+    #[arg(long, default_value = "${subject}")]
+    pub rename_format: String,
+}
+
+impl MappingArgs {
+    fn resolve(&self) -> anyhow::Result<(ContextType, Option<String>)> {
+        let ct =
+            self.context_type.unwrap_or(if self.context.is_some() { ContextType::Custom } else { ContextType::Auto });
+        match (ct, &self.context) {
+            (ContextType::Custom, None) => anyhow::bail!("--context-type CUSTOM needs --context .NAME"),
+            (ContextType::None | ContextType::Default, Some(_)) => {
+                anyhow::bail!("--context only goes with --context-type CUSTOM or AUTO")
+            }
+            _ => Ok((ct, self.context.clone())),
+        }
+    }
+}
+
+/// `lockstep link` (run).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Sync once and exit (0 mirrored, 1 conflict, 2 error).
+    #[arg(long)]
+    pub once: bool,
+    /// Where the link's state is kept (JSON, written atomically); a restart resumes from it.
+    #[arg(long, env = "LOCKSTEP_LINK_STATE_FILE")]
+    pub state_file: Option<PathBuf>,
+    /// Subjects synced concurrently.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Poll interval in milliseconds for sources without a change feed.
+    #[arg(long, default_value_t = 10_000)]
+    pub poll_interval_ms: u64,
+    /// Poll even when the source has Lockstep's change feed.
+    #[arg(long)]
+    pub no_feed: bool,
+    /// Do not mirror the source's global compatibility config.
+    #[arg(long)]
+    pub no_global_config: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `lockstep link promote`.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+    /// The linked context to promote (`.NAME`); without it the whole registry (global scope).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Show what would change, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `lockstep link verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    /// Subjects compared concurrently.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+}
+
+/// `lockstep link status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The link's state file.
+    #[arg(long, required = true)]
+    pub state_file: PathBuf,
+}
+
+fn source_client(a: &SourceArgs) -> anyhow::Result<RegistryClient> {
+    let url = a.source.as_deref().ok_or_else(|| anyhow::anyhow!("--source URL is required"))?;
+    RegistryClient::with_options(
+        url,
+        &ClientOptions {
+            user_info: a.source_user_info.clone(),
+            ca_file: a.source_ca_file.clone(),
+            insecure: a.source_insecure,
+            timeout: None,
+        },
+    )
+}
+
+fn destination_client(a: &DestinationArgs) -> anyhow::Result<RegistryClient> {
+    let url = a.destination.as_deref().ok_or_else(|| anyhow::anyhow!("--destination URL is required"))?;
+    RegistryClient::with_options(
+        url,
+        &ClientOptions {
+            user_info: a.destination_user_info.clone(),
+            ca_file: a.destination_ca_file.clone(),
+            insecure: a.destination_insecure,
+            timeout: None,
+        },
+    )
+}
+
+/// Run `lockstep link …` until done (or stopped by Ctrl-C / SIGTERM).
+pub async fn run(args: LinkArgs) -> anyhow::Result<ExitCode> {
+    let (tx, rx) = watch::channel(false);
+    let signals = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    let r = run_until(args, rx).await;
+    signals.abort();
+    r
+}
+
+/// Like [`run`], stopping when `stop` turns true (for embedding and tests).
+pub async fn run_until(args: LinkArgs, stop: watch::Receiver<bool>) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Some(LinkCommand::Promote(a)) => promote(a).await,
+        Some(LinkCommand::Verify(a)) => verify(a).await,
+        Some(LinkCommand::Status(a)) => status(a),
+        None => run_link(args.run, stop).await,
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run_link(a: RunArgs, stop: watch::Receiver<bool>) -> anyhow::Result<ExitCode> {
+    let src = source_client(&a.source)?;
+    let dst = destination_client(&a.destination)?;
+    let (context_type, context) = a.mapping.resolve()?;
+    let mut cfg = LinkConfig::new(src, dst);
+    cfg.subjects = a.mapping.subjects.clone();
+    cfg.context_type = context_type;
+    cfg.context = context;
+    cfg.rename_format = a.mapping.rename_format.clone();
+    cfg.concurrency = a.concurrency.max(1);
+    cfg.poll_interval = Duration::from_millis(a.poll_interval_ms.max(100));
+    cfg.use_feed = !a.no_feed;
+    cfg.mirror_global_config = !a.no_global_config;
+    let link = Link::open(cfg, StateFile::new(a.state_file.clone())).await?;
+    eprintln!(
+        "lockstep link: {} → {} (subjects {:?}, {}{})",
+        link.status().source,
+        link.status().destination,
+        a.mapping.subjects,
+        link.mapping().context_type(),
+        link.mapping().context().map(|c| format!(" {c}")).unwrap_or_default()
+    );
+    let bar = progress_bar(&link, a.no_progress);
+    let result = if a.once {
+        link.run_once().await.map(|rep| {
+            let st = link.status();
+            eprintln!(
+                "synced {} subjects: {} versions imported, {} soft / {} hard deletes, {} configs, {} skipped (imported from elsewhere)",
+                rep.subjects,
+                st.counts.versions_imported,
+                st.counts.soft_deletes,
+                st.counts.hard_deletes,
+                st.counts.configs_written,
+                st.counts.skipped_imported
+            );
+            rep.failed
+        })
+    } else {
+        link.run(stop).await.map(|_| link.status().dirty.len())
+    };
+    if let Some((b, t)) = bar {
+        t.abort();
+        b.finish_and_clear();
+    }
+    Ok(match result {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(n) => {
+            let st = link.status();
+            eprintln!(
+                "error: {n} subjects could not be synced (retried on the next run): {}",
+                st.last_error.unwrap_or_default()
+            );
+            ExitCode::from(EXIT_ERROR)
+        }
+        Err(SyncError::Conflict(m)) => {
+            eprintln!("error: the link stopped on a conflict: {m}");
+            eprintln!("Fix the destination (or the source) and run the link again: it resumes where it stopped.");
+            ExitCode::from(EXIT_CONFLICT)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    })
+}
+
+type Bar = Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)>;
+
+fn progress_bar(link: &Arc<Link>, off: bool) -> Bar {
+    use std::io::IsTerminal;
+    if off || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {msg} [{bar:40}] {pos}/{len} subjects ({per_sec}, eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message("syncing");
+    let (b, l) = (bar.clone(), link.clone());
+    let ticker = tokio::spawn(async move {
+        loop {
+            b.set_length(l.progress.total.load(Ordering::Relaxed));
+            b.set_position(l.progress.done.load(Ordering::Relaxed));
+            let st = l.status();
+            b.set_message(format!("{} imported {}", st.state.as_str(), st.counts.versions_imported));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    Some((bar, ticker))
+}
+
+// ---------------------------------------------------------------------------- promote
+
+/// Promote a destination: its linked scope and subjects go from IMPORT to READWRITE.
+pub async fn promote(a: PromoteArgs) -> anyhow::Result<ExitCode> {
+    let dst = destination_client(&a.destination)?;
+    let scope = match &a.context {
+        None => None,
+        Some(c) => {
+            let c = if c.starts_with('.') { c.clone() } else { format!(".{c}") };
+            if !crate::mapping::valid_context(&c) {
+                anyhow::bail!("invalid context '{c}'");
+            }
+            if c == "." {
+                None
+            } else {
+                Some(format!(":{c}:"))
+            }
+        }
+    };
+    let label = scope.clone().unwrap_or_else(|| "the global scope".into());
+    let verb = if a.dry_run { "would set" } else { "set" };
+    let mut changed = 0;
+    let scope_mode = dst.get_mode(scope.as_deref(), false).await?;
+    if scope_mode.as_deref() == Some("IMPORT") {
+        println!("{verb} {label} mode IMPORT → READWRITE");
+        if !a.dry_run {
+            dst.set_mode(scope.as_deref(), "READWRITE", false).await?;
+        }
+        changed += 1;
+    }
+    let subjects = dst.subjects_with(Some(scope.as_deref().unwrap_or(":*:")), true).await?;
+    for s in &subjects {
+        if dst.get_mode(Some(s), false).await?.as_deref() == Some("IMPORT") {
+            println!("{verb} subject '{s}' mode IMPORT → (inherit)");
+            if !a.dry_run {
+                dst.delete_mode(Some(s)).await?;
+            }
+            changed += 1;
+        }
+    }
+    // Verify: nothing left in IMPORT.
+    let mut still = Vec::new();
+    if !a.dry_run {
+        for s in &subjects {
+            if dst.get_mode(Some(s), true).await?.as_deref() == Some("IMPORT") {
+                still.push(s.clone());
+            }
+        }
+    }
+    if !still.is_empty() {
+        eprintln!(
+            "error: still in IMPORT mode (a broader scope holds IMPORT; promote it too, e.g. without --context): {}",
+            still.join(", ")
+        );
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    println!(
+        "{} {}: {changed} mode changes, {} subjects writable{}",
+        if a.dry_run { "dry run for" } else { "promoted" },
+        label,
+        subjects.len(),
+        if a.dry_run { " after promotion" } else { "" }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------- verify
+
+/// One difference found by `verify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub source_subject: String,
+    pub destination_subject: String,
+    pub what: String,
+}
+
+/// Compare source and destination under a mapping. Returns (subjects, versions, differences).
+pub async fn compare(
+    src: &RegistryClient,
+    dst: &RegistryClient,
+    mapping: &Mapping,
+    concurrency: usize,
+) -> anyhow::Result<(usize, usize, Vec<Difference>)> {
+    use futures_util::StreamExt;
+    let prefix = if mapping.needs_contexts() { Some(":*:") } else { None };
+    let subjects: Vec<String> =
+        src.subjects_with(prefix, true).await?.into_iter().filter(|s| mapping.selects(s)).collect();
+    let results: Vec<anyhow::Result<(usize, Vec<Difference>)>> = futures_util::stream::iter(subjects.iter().cloned())
+        .map(|s| async move {
+            let d = mapping.dest_subject(&s).ok_or_else(|| anyhow::anyhow!("malformed subject '{s}'"))?;
+            let (a, b) =
+                tokio::join!(fetch_subject_public(src, "source", &s), fetch_subject_public(dst, "destination", &d));
+            let (a, b) = (a?, b?);
+            let mut diffs = Vec::new();
+            let mut diff = |what: String| {
+                diffs.push(Difference { source_subject: s.clone(), destination_subject: d.clone(), what })
+            };
+            if a.mode.as_deref() == Some("IMPORT") {
+                return Ok((0, diffs)); // imported into the source: not linked
+            }
+            for (n, (sv, sdel)) in &a.versions {
+                match b.versions.get(n) {
+                    None => diff(format!("version {n} (id {}) missing on the destination", sv.id)),
+                    Some((dv, ddel)) => {
+                        if sv.id != dv.id {
+                            diff(format!("version {n}: id {} on the source, {} on the destination", sv.id, dv.id));
+                        } else if sv.schema != dv.schema {
+                            let eq = if same_schema(&sv.schema, &dv.schema) { " (equivalent)" } else { "" };
+                            diff(format!("version {n} (id {}): schema strings differ{eq}", sv.id));
+                        } else if sv.schema_type != dv.schema_type {
+                            diff(format!("version {n}: type {} vs {}", sv.schema_type, dv.schema_type));
+                        }
+                        if sdel != ddel {
+                            let st = |d: &bool| if *d { "deleted" } else { "live" };
+                            diff(format!("version {n}: {} on the source, {} on the destination", st(sdel), st(ddel)));
+                        }
+                    }
+                }
+            }
+            for (n, (dv, _)) in &b.versions {
+                if !a.versions.contains_key(n) {
+                    diff(format!("version {n} (id {}) only on the destination", dv.id));
+                }
+            }
+            if a.config != b.config {
+                diff(format!("subject config {:?} on the source, {:?} on the destination", a.config, b.config));
+            }
+            Ok((a.versions.len(), diffs))
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut versions = 0;
+    let mut all = Vec::new();
+    for r in results {
+        let (n, d) = r?;
+        versions += n;
+        all.extend(d);
+    }
+    all.sort_by(|a, b| a.source_subject.cmp(&b.source_subject).then(a.what.cmp(&b.what)));
+    Ok((subjects.len(), versions, all))
+}
+
+async fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let src = source_client(&a.source)?;
+    let dst = destination_client(&a.destination)?;
+    let (ct, context) = a.mapping.resolve()?;
+    let context = match (ct, context) {
+        (ContextType::Auto, None) => {
+            Some(crate::mapping::auto_context(src.cluster_id().await.ok().flatten().as_deref(), src.base()))
+        }
+        (_, c) => c,
+    };
+    let mapping =
+        Mapping::new(&a.mapping.subjects, ct, context, &a.mapping.rename_format).map_err(|e| anyhow::anyhow!(e))?;
+    let (subjects, versions, diffs) = match compare(&src, &dst, &mapping, a.concurrency).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(EXIT_ERROR));
+        }
+    };
+    for d in &diffs {
+        println!("DIFF {} → {}: {}", d.source_subject, d.destination_subject, d.what);
+    }
+    if diffs.is_empty() {
+        println!("identical: {subjects} subjects, {versions} versions (ids, versions, deletes, schema strings)");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{} differences in {subjects} subjects, {versions} versions", diffs.len());
+        Ok(ExitCode::from(EXIT_CONFLICT))
+    }
+}
+
+// ---------------------------------------------------------------------------- status
+
+fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
+    let Some(st): Option<LinkState> = StateFile::new(Some(a.state_file.clone())).load()? else {
+        eprintln!("no link state at {}", a.state_file.display());
+        return Ok(ExitCode::from(EXIT_ERROR));
+    };
+    println!("{}", serde_json::to_string_pretty(&summary(&st))?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The state without the (long) subject sets.
+pub fn summary(st: &LinkState) -> serde_json::Value {
+    serde_json::json!({
+        "source": st.source,
+        "destination": st.destination,
+        "state": st.state.as_str(),
+        "lastError": st.last_error,
+        "position": st.position,
+        "feed": st.feed,
+        "initialSyncDone": st.initial_sync_done,
+        "dirtySubjects": st.dirty.len(),
+        "exportedSubjects": st.exported.len(),
+        "lag": st.lag,
+        "lastSyncMs": st.last_sync_ms,
+        "counts": st.counts,
+    })
+}

@@ -1,0 +1,551 @@
+//! Confluent's Schema Linking API (`/exporters`) in process: each exporter is a link whose
+//! source is this registry (over HTTP at `self_url`) and whose destination is the registry in
+//! its `config` (`schema.registry.url`, `basic.auth.user.info`, `schema.registry.ssl.ca.location`).
+//!
+//! Exporters and their state live under `state_dir` (`<name>.json` + `<name>.state.json`) and
+//! survive restarts: RUNNING exporters start again, PAUSED and ERROR ones wait for `resume`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::sync::{watch, Mutex};
+
+use crate::client::{ClientOptions, RegistryClient};
+use crate::engine::{Link, LinkConfig};
+use crate::mapping::{auto_context, valid_context, ContextType, Mapping};
+use crate::state::{write_atomically, RunState, StateFile};
+
+const V1_JSON: &str = "application/vnd.schemaregistry.v1+json";
+/// Most exporters one registry runs (40964 beyond).
+pub const MAX_EXPORTERS: usize = 100;
+
+/// An exporter as `GET /exporters/{name}` shows it (Confluent's ExporterInfo).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExporterInfo {
+    pub name: String,
+    pub subjects: Vec<String>,
+    pub context_type: ContextType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    pub subject_rename_format: String,
+    pub config: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Saved {
+    info: ExporterInfo,
+    paused: bool,
+}
+
+struct Exporter {
+    info: ExporterInfo,
+    link: Arc<Link>,
+    run: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+}
+
+/// An API error: HTTP status + Confluent error code.
+#[derive(Debug)]
+pub struct ExporterError {
+    status: StatusCode,
+    code: u32,
+    message: String,
+}
+
+impl ExporterError {
+    fn conflict(code: u32, message: impl Into<String>) -> Self {
+        Self { status: StatusCode::CONFLICT, code, message: message.into() }
+    }
+    fn not_found(name: &str) -> Self {
+        Self { status: StatusCode::NOT_FOUND, code: 40450, message: format!("Exporter '{name}' not found.") }
+    }
+    fn http(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, code: u32::from(status.as_u16()), message: message.into() }
+    }
+    fn internal(message: impl std::fmt::Display) -> Self {
+        Self { status: StatusCode::INTERNAL_SERVER_ERROR, code: 50001, message: message.to_string() }
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(V1_JSON));
+    r
+}
+
+impl IntoResponse for ExporterError {
+    fn into_response(self) -> Response {
+        json_response(self.status, &json!({ "error_code": self.code, "message": self.message }))
+    }
+}
+
+type ApiResult = Result<Response, ExporterError>;
+
+fn ok(body: Value) -> ApiResult {
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// All exporters of this registry.
+pub struct ExporterManager {
+    dir: PathBuf,
+    self_url: String,
+    exporters: Mutex<BTreeMap<String, Exporter>>,
+}
+
+fn valid_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 200
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !n.starts_with('.')
+}
+
+impl ExporterManager {
+    /// Load the exporters saved under `state_dir` and start those not paused or in error.
+    /// Must be called inside a tokio runtime. `self_url` is this registry's own URL.
+    pub async fn open(state_dir: &Path, self_url: String) -> anyhow::Result<Arc<ExporterManager>> {
+        std::fs::create_dir_all(state_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create exporter directory {}: {e}", state_dir.display()))?;
+        let mgr = Arc::new(ExporterManager {
+            dir: state_dir.to_path_buf(),
+            self_url: self_url.trim_end_matches('/').to_string(),
+            exporters: Mutex::new(BTreeMap::new()),
+        });
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(state_dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && !p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".state.json"))
+            })
+            .collect();
+        entries.sort();
+        let mut map = mgr.exporters.lock().await;
+        for path in entries {
+            let saved: Saved =
+                match std::fs::read(&path).map_err(anyhow::Error::from).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!("skipping exporter file {}: {e}", path.display());
+                        continue;
+                    }
+                };
+            let link = mgr.build_link(&saved.info).await?;
+            let state = link.status().state;
+            let mut ex = Exporter { info: saved.info.clone(), link, run: None };
+            if saved.paused {
+                ex.link.set_state(RunState::Paused, None);
+            } else if state != RunState::Error {
+                start(&mut ex);
+            }
+            map.insert(saved.info.name.clone(), ex);
+        }
+        drop(map);
+        Ok(mgr)
+    }
+
+    fn info_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+
+    fn state_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.state.json"))
+    }
+
+    fn save(&self, info: &ExporterInfo, paused: bool) -> Result<(), ExporterError> {
+        let saved = Saved { info: info.clone(), paused };
+        let bytes = serde_json::to_vec_pretty(&saved).map_err(ExporterError::internal)?;
+        write_atomically(&self.info_path(&info.name), &bytes).map_err(ExporterError::internal)
+    }
+
+    async fn build_link(&self, info: &ExporterInfo) -> anyhow::Result<Arc<Link>> {
+        let src = RegistryClient::new(&self.self_url);
+        let dst = destination_client(&info.config).map_err(|e| anyhow::anyhow!(e.message))?;
+        let mut cfg = LinkConfig::new(src, dst);
+        cfg.subjects = info.subjects.clone();
+        cfg.context_type = info.context_type;
+        cfg.context = info.context.clone();
+        cfg.rename_format = info.subject_rename_format.clone();
+        cfg.concurrency = 16;
+        Link::open(cfg, StateFile::new(Some(self.state_path(&info.name)))).await
+    }
+}
+
+fn start(ex: &mut Exporter) {
+    let (tx, rx) = watch::channel(false);
+    let link = ex.link.clone();
+    let handle = tokio::spawn(async move {
+        let _ = link.run(rx).await;
+    });
+    ex.run = Some((tx, handle));
+}
+
+/// Stop the exporter's task (if any) and wait for it.
+async fn stop(ex: &mut Exporter) {
+    if let Some((tx, handle)) = ex.run.take() {
+        let _ = tx.send(true);
+        let abort = handle.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(10), handle).await.is_err() {
+            abort.abort();
+        }
+    }
+}
+
+fn is_running(ex: &Exporter) -> bool {
+    ex.run.as_ref().is_some_and(|(_, h)| !h.is_finished())
+}
+
+fn destination_client(config: &BTreeMap<String, String>) -> Result<RegistryClient, ExporterError> {
+    let invalid = |m: String| ExporterError::conflict(40951, m);
+    let url = config
+        .get("schema.registry.url")
+        .and_then(|u| u.split(',').map(str::trim).find(|u| !u.is_empty()))
+        .ok_or_else(|| invalid("Missing or invalid exporter config: schema.registry.url is required".into()))?;
+    let user_info = match config.get("basic.auth.credentials.source").map(|s| s.to_ascii_uppercase()) {
+        None => config.get("basic.auth.user.info").cloned(),
+        Some(s) if s == "USER_INFO" => config.get("basic.auth.user.info").cloned(),
+        Some(s) => {
+            return Err(invalid(format!(
+                "Missing or invalid exporter config: basic.auth.credentials.source {s} is not supported (USER_INFO)"
+            )))
+        }
+    };
+    let opts = ClientOptions {
+        user_info,
+        ca_file: config.get("schema.registry.ssl.ca.location").map(PathBuf::from),
+        insecure: config.get("lockstep.ssl.insecure").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        timeout: None,
+    };
+    RegistryClient::with_options(url, &opts).map_err(|e| invalid(format!("Missing or invalid exporter config: {e}")))
+}
+
+// ---------------------------------------------------------------------------- requests
+
+/// A JSON body with one of Confluent's content types (415 otherwise, 400 malformed, 422 missing).
+fn parse_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &Bytes) -> Result<T, ExporterError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let accepted = [V1_JSON, "application/vnd.schemaregistry+json", "application/json", "application/octet-stream"];
+        if !accepted.contains(&ct.as_str()) {
+            return Err(ExporterError::http(StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTTP 415 Unsupported Media Type"));
+        }
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ExporterError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: 422,
+            message: "Request body is missing".into(),
+        });
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ExporterError::http(StatusCode::BAD_REQUEST, format!("Unrecognized request body: {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateRequest {
+    name: Option<String>,
+    subjects: Option<Vec<String>>,
+    context_type: Option<String>,
+    context: Option<String>,
+    subject_rename_format: Option<String>,
+    #[allow(dead_code)]
+    kek_rename_format: Option<String>,
+    config: Option<BTreeMap<String, Value>>,
+}
+
+fn config_strings(m: BTreeMap<String, Value>) -> BTreeMap<String, String> {
+    m.into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+        .collect()
+}
+
+/// Validate an exporter's fields (40950/40951/40952), filling defaults.
+fn validate(info: &mut ExporterInfo) -> Result<(), ExporterError> {
+    if !valid_name(&info.name) {
+        return Err(ExporterError::conflict(40950, format!("Missing or invalid exporter name '{}'", info.name)));
+    }
+    if info.subjects.is_empty() {
+        info.subjects = vec!["*".into()];
+    }
+    if info.subject_rename_format.is_empty() {
+        info.subject_rename_format = "${subject}".into();
+    }
+    if let Some(c) = &info.context {
+        let c = if c.starts_with('.') { c.clone() } else { format!(".{c}") };
+        if !valid_context(&c) || c == "." {
+            return Err(ExporterError::conflict(
+                40951,
+                format!("Missing or invalid exporter config: invalid context '{c}'"),
+            ));
+        }
+        info.context = Some(c);
+    }
+    match info.context_type {
+        ContextType::Custom if info.context.is_none() => {
+            return Err(ExporterError::conflict(
+                40951,
+                "Missing or invalid exporter config: contextType CUSTOM needs a context",
+            ))
+        }
+        ContextType::None | ContextType::Default => info.context = None,
+        _ => {}
+    }
+    destination_client(&info.config)?;
+    Mapping::new(
+        &info.subjects,
+        info.context_type,
+        info.context.clone().or(Some(".x".into())),
+        &info.subject_rename_format,
+    )
+    .map_err(|e| {
+        if e.contains("pattern") {
+            ExporterError::conflict(40952, format!("Invalid exporter subjects: {e}"))
+        } else {
+            ExporterError::conflict(40951, format!("Missing or invalid exporter config: {e}"))
+        }
+    })?;
+    Ok(())
+}
+
+fn parse_context_type(s: Option<&str>) -> Result<Option<ContextType>, ExporterError> {
+    s.map(|s| {
+        s.parse::<ContextType>()
+            .map_err(|e| ExporterError::conflict(40951, format!("Missing or invalid exporter config: {e}")))
+    })
+    .transpose()
+}
+
+type Mgr = Arc<ExporterManager>;
+
+async fn list(State(m): State<Mgr>) -> ApiResult {
+    let names: Vec<String> = m.exporters.lock().await.keys().cloned().collect();
+    ok(json!(names))
+}
+
+async fn create(State(m): State<Mgr>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let req: CreateRequest = parse_body(&headers, &body)?;
+    let mut info = ExporterInfo {
+        name: req.name.unwrap_or_default(),
+        subjects: req.subjects.unwrap_or_default(),
+        context_type: parse_context_type(req.context_type.as_deref())?.unwrap_or_default(),
+        context: req.context,
+        subject_rename_format: req.subject_rename_format.unwrap_or_default(),
+        config: config_strings(req.config.unwrap_or_default()),
+    };
+    validate(&mut info)?;
+    {
+        let map = m.exporters.lock().await;
+        if map.contains_key(&info.name) {
+            return Err(ExporterError::conflict(40960, format!("Exporter '{}' already exists.", info.name)));
+        }
+        if map.len() >= MAX_EXPORTERS {
+            return Err(ExporterError::conflict(40964, format!("Too many exporters (at most {MAX_EXPORTERS}).")));
+        }
+    }
+    if info.context_type == ContextType::Auto && info.context.is_none() {
+        let id = RegistryClient::new(&m.self_url).cluster_id().await.ok().flatten();
+        info.context = Some(auto_context(id.as_deref(), &m.self_url));
+    }
+    // A previous exporter of the same name left its state: start afresh.
+    let _ = std::fs::remove_file(m.state_path(&info.name));
+    let link = m.build_link(&info).await.map_err(|e| ExporterError::conflict(40951, format!("{e:#}")))?;
+    let mut map = m.exporters.lock().await;
+    if map.contains_key(&info.name) {
+        return Err(ExporterError::conflict(40960, format!("Exporter '{}' already exists.", info.name)));
+    }
+    m.save(&info, false)?;
+    let mut ex = Exporter { info: info.clone(), link, run: None };
+    start(&mut ex);
+    map.insert(info.name.clone(), ex);
+    ok(json!({ "name": info.name }))
+}
+
+async fn get_one(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    let map = m.exporters.lock().await;
+    let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    ok(serde_json::to_value(&ex.info).map_err(ExporterError::internal)?)
+}
+
+fn require_paused(ex: &Exporter) -> Result<(), ExporterError> {
+    if is_running(ex) || ex.link.status().state != RunState::Paused {
+        return Err(ExporterError::conflict(40963, format!("Exporter '{}' is not paused.", ex.info.name)));
+    }
+    Ok(())
+}
+
+/// Apply an updated `info` to a paused exporter (the link is rebuilt; a new destination starts afresh).
+async fn replace(m: &ExporterManager, ex: &mut Exporter, mut info: ExporterInfo) -> Result<(), ExporterError> {
+    validate(&mut info)?;
+    if info.context_type == ContextType::Auto && info.context.is_none() {
+        info.context = ex.info.context.clone().or_else(|| Some(auto_context(None, &m.self_url)));
+    }
+    let mapping_changed = info.subjects != ex.info.subjects
+        || info.context_type != ex.info.context_type
+        || info.context != ex.info.context
+        || info.subject_rename_format != ex.info.subject_rename_format
+        || info.config.get("schema.registry.url") != ex.info.config.get("schema.registry.url");
+    if mapping_changed {
+        let _ = std::fs::remove_file(m.state_path(&info.name));
+    }
+    let link = m.build_link(&info).await.map_err(|e| ExporterError::conflict(40951, format!("{e:#}")))?;
+    link.set_state(RunState::Paused, None);
+    m.save(&info, true)?;
+    ex.info = info;
+    ex.link = link;
+    Ok(())
+}
+
+async fn update(State(m): State<Mgr>, UrlPath(name): UrlPath<String>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let req: CreateRequest = parse_body(&headers, &body)?;
+    let mut map = m.exporters.lock().await;
+    let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    require_paused(ex)?;
+    let mut info = ex.info.clone();
+    if let Some(s) = req.subjects {
+        info.subjects = s;
+    }
+    if let Some(ct) = parse_context_type(req.context_type.as_deref())? {
+        info.context_type = ct;
+        if ct == ContextType::Auto && req.context.is_none() {
+            info.context = None;
+        }
+    }
+    if let Some(c) = req.context {
+        info.context = Some(c);
+    }
+    if let Some(f) = req.subject_rename_format {
+        info.subject_rename_format = f;
+    }
+    if let Some(c) = req.config {
+        for (k, v) in c {
+            if v.is_null() {
+                info.config.remove(&k);
+            } else {
+                info.config.insert(k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+            }
+        }
+    }
+    replace(&m, ex, info).await?;
+    ok(json!({ "name": name }))
+}
+
+async fn delete_one(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    let mut map = m.exporters.lock().await;
+    let mut ex = map.remove(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    stop(&mut ex).await;
+    let _ = std::fs::remove_file(m.info_path(&name));
+    let _ = std::fs::remove_file(m.state_path(&name));
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn status(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    let map = m.exporters.lock().await;
+    let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    let st = ex.link.status();
+    let mut body = json!({
+        "name": name,
+        "state": st.state.as_str(),
+        "offset": st.position,
+        "ts": st.last_sync_ms,
+        "lag": st.lag,
+        "counts": st.counts,
+    });
+    if let Some(e) = &st.last_error {
+        body["trace"] = json!(e);
+    }
+    ok(body)
+}
+
+async fn get_config(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    let map = m.exporters.lock().await;
+    let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    ok(serde_json::to_value(&ex.info.config).map_err(ExporterError::internal)?)
+}
+
+async fn put_config(
+    State(m): State<Mgr>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let update: BTreeMap<String, Value> = parse_body(&headers, &body)?;
+    let mut map = m.exporters.lock().await;
+    let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    require_paused(ex)?;
+    let mut info = ex.info.clone();
+    for (k, v) in update {
+        if v.is_null() {
+            info.config.remove(&k);
+        } else {
+            info.config.insert(k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+        }
+    }
+    replace(&m, ex, info).await?;
+    ok(json!({ "name": name }))
+}
+
+async fn pause(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    let mut map = m.exporters.lock().await;
+    let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    stop(ex).await;
+    let err = ex.link.status().last_error;
+    ex.link.set_state(RunState::Paused, err);
+    m.save(&ex.info, true)?;
+    ok(json!({ "name": name }))
+}
+
+async fn resume(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    let mut map = m.exporters.lock().await;
+    let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    if is_running(ex) {
+        return Err(match ex.link.status().state {
+            RunState::Starting => ExporterError::conflict(40962, format!("Exporter '{name}' is already starting.")),
+            _ => ExporterError::conflict(40961, format!("Exporter '{name}' is already running.")),
+        });
+    }
+    m.save(&ex.info, false)?;
+    start(ex);
+    ok(json!({ "name": name }))
+}
+
+async fn reset(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    let mut map = m.exporters.lock().await;
+    let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
+    require_paused(ex)?;
+    ex.link.reset();
+    ok(json!({ "name": name }))
+}
+
+/// The `/exporters` routes (no fallback; merge under the registry's API).
+pub fn router(manager: Arc<ExporterManager>) -> Router {
+    Router::new()
+        .route("/exporters", get(list).post(create))
+        .route("/exporters/{name}", get(get_one).put(update).delete(delete_one))
+        .route("/exporters/{name}/status", get(status))
+        .route("/exporters/{name}/config", get(get_config).put(put_config))
+        .route("/exporters/{name}/pause", put(pause))
+        .route("/exporters/{name}/resume", put(resume))
+        .route("/exporters/{name}/reset", put(reset))
+        .with_state(manager)
+}
+
+impl ExporterManager {
+    /// Stop every exporter (for a graceful shutdown); their state is saved.
+    pub async fn shutdown(&self) {
+        let mut map = self.exporters.lock().await;
+        for ex in map.values_mut() {
+            stop(ex).await;
+            ex.link.save(true);
+        }
+    }
+}
