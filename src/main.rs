@@ -30,6 +30,8 @@ enum Command {
     Check(CheckArgs),
     /// Link two registries: mirror subjects, versions and schema ids (docs/linking.md).
     Link(Box<linker::cli::LinkArgs>),
+    /// Replicate Kafka topics between clusters, schemas first (docs/replication.md).
+    Replicate(Box<replicator::cli::ReplicateArgs>),
 }
 
 #[derive(clap::Args)]
@@ -116,6 +118,23 @@ fn main() -> ExitCode {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("lockstep link: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Replicate(args) => {
+            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("lockstep replicate: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match rt.block_on(replicator::cli::run(*args)) {
+                Ok(code) => code,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    eprintln!("lockstep replicate: {e:#}");
                     ExitCode::from(2)
                 }
             }

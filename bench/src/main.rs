@@ -25,6 +25,8 @@ use serde_json::{json, Value};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod kafka;
+
 const CT: &str = "application/vnd.schemaregistry.v1+json";
 /// Schemas registered by the setup step and used by the read scenarios.
 const SETUP_SCHEMAS: usize = 100;
@@ -67,6 +69,49 @@ enum Cmd {
         reader: String,
         #[arg(long, default_value_t = 500)]
         count: usize,
+    },
+    /// Fill a Kafka topic with COUNT records of SIZE bytes (replicator benchmark).
+    KafkaProduce {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        #[arg(long, default_value_t = 200)]
+        size: usize,
+        #[arg(long, default_value_t = 6)]
+        partitions: i32,
+    },
+    /// Wait until TOPIC holds COUNT records (end offsets), or GROUP committed COUNT.
+    KafkaWait {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        count: u64,
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
+    },
+    /// End-to-end replication latency at a fixed rate (records stamped at produce time).
+    KafkaLatency {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        source_topic: String,
+        #[arg(long)]
+        destination: String,
+        #[arg(long)]
+        destination_topic: String,
+        #[arg(long, default_value_t = 10_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        #[arg(long, default_value_t = 200)]
+        size: usize,
     },
     /// Register N subjects (one schema each), for memory measurements.
     Fill {
@@ -425,6 +470,15 @@ fn main() -> Result<()> {
             rt.block_on(load(&url, scenario, connections, duration, warmup))
         }
         Cmd::Fill { url, subjects, connections } => rt.block_on(fill(&url, subjects, connections)),
+        Cmd::KafkaProduce { bootstrap, topic, count, size, partitions } => {
+            kafka::produce(&bootstrap, &topic, count, size, partitions)
+        }
+        Cmd::KafkaWait { bootstrap, topic, count, group, timeout_secs } => {
+            kafka::wait(&bootstrap, &topic, count, group.as_deref(), Duration::from_secs(timeout_secs))
+        }
+        Cmd::KafkaLatency { source, source_topic, destination, destination_topic, rate, seconds, size } => {
+            kafka::latency(&source, &source_topic, &destination, &destination_topic, rate, seconds, size)
+        }
         Cmd::Visibility { writer, reader, count } => rt.block_on(visibility(&writer, &reader, count)),
     }
 }

@@ -265,6 +265,27 @@ impl RegistryClient {
         Ok(v["schema"].as_str().unwrap_or_default().to_string())
     }
 
+    /// `GET /schemas/ids/{id}` as the registry answers it (`schema`, `schemaType`, `references`).
+    pub async fn schema_entity(&self, id: i64) -> Result<Value, ClientError> {
+        self.get(&format!("/schemas/ids/{id}")).await
+    }
+
+    /// `GET /schemas/ids/{id}/versions` → the (subject, version) pairs using the id.
+    pub async fn subject_versions_of_id(&self, id: i64) -> Result<Vec<(String, i64)>, ClientError> {
+        let v: Value = self.get(&format!("/schemas/ids/{id}/versions")).await?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter().filter_map(|e| Some((e["subject"].as_str()?.to_string(), e["version"].as_i64()?))).collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// `POST /subjects/{s}` (lookup) → the version registered with this schema.
+    pub async fn lookup(&self, subject: &str, reg: &Registration) -> Result<SubjectVersion, ClientError> {
+        let path = format!("/subjects/{}", Self::subject_path(subject));
+        self.send_json(reqwest::Method::POST, &path, reg).await
+    }
+
     /// `POST /subjects/{s}/versions` → the id.
     pub async fn register(&self, subject: &str, reg: &Registration) -> Result<i64, ClientError> {
         let path = format!("/subjects/{}/versions", Self::subject_path(subject));

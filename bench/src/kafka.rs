@@ -1,0 +1,173 @@
+//! Kafka load tools for the replicator benchmark: fill a topic, wait until a copy is complete,
+//! and measure end-to-end replication latency at a fixed rate.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use hdrhistogram::Histogram;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::json;
+
+fn client(bootstrap: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap);
+    c
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Produce `count` records of `size` bytes round-robin over `partitions` partitions.
+pub fn produce(bootstrap: &str, topic: &str, count: u64, size: usize, partitions: i32) -> Result<()> {
+    let p: ThreadedProducer<DefaultProducerContext> = client(bootstrap)
+        .set("linger.ms", "20")
+        .set("batch.size", "1000000")
+        .set("compression.type", "none")
+        .set("acks", "1")
+        .create()?;
+    let payload = vec![b'x'; size];
+    let started = Instant::now();
+    for i in 0..count {
+        let key = format!("k{i}");
+        let mut rec = BaseRecord::to(topic).partition((i % partitions as u64) as i32).key(&key).payload(&payload);
+        loop {
+            match p.send(rec) {
+                Ok(()) => break,
+                Err((_, r)) => {
+                    rec = r;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    p.flush(Duration::from_secs(120))?;
+    println!("{}", json!({"records": count, "bytes": count * size as u64, "seconds": started.elapsed().as_secs_f64()}));
+    Ok(())
+}
+
+/// Sum of the topic's end offsets, or of a consumer group's committed offsets.
+fn copied(c: &BaseConsumer, topic: &str, group_offsets: bool) -> Result<u64> {
+    let md = c.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let parts = md.topics().first().map_or(0, |t| t.partitions().len());
+    if group_offsets {
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..parts {
+            tpl.add_partition(topic, p as i32);
+        }
+        let got = c.committed_offsets(tpl, Duration::from_secs(10))?;
+        return Ok(got
+            .elements()
+            .iter()
+            .map(|e| match e.offset() {
+                Offset::Offset(o) => o.max(0) as u64,
+                _ => 0,
+            })
+            .sum());
+    }
+    let mut total = 0;
+    for p in 0..parts {
+        if let Ok((_, high)) = c.fetch_watermarks(topic, p as i32, Duration::from_secs(5)) {
+            total += high.max(0) as u64;
+        }
+    }
+    Ok(total)
+}
+
+/// Wait until `count` records are in `topic` (end offsets), or committed by `group`.
+pub fn wait(bootstrap: &str, topic: &str, count: u64, group: Option<&str>, timeout: Duration) -> Result<()> {
+    let mut cfg = client(bootstrap);
+    if let Some(g) = group {
+        cfg.set("group.id", g);
+    }
+    let c: BaseConsumer = cfg.create()?;
+    let started = Instant::now();
+    loop {
+        let n = copied(&c, topic, group.is_some()).unwrap_or(0);
+        if n >= count {
+            println!("{}", json!({"records": n, "seconds": started.elapsed().as_secs_f64()}));
+            return Ok(());
+        }
+        if started.elapsed() > timeout {
+            bail!("only {n} of {count} records in {topic} after {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Produce to `src` at `rate` records/s for `seconds` with CreateTime = now, read the copies in
+/// `dst_topic` on `dst`, and report now − timestamp at the destination (p50/p99/max, ms).
+pub fn latency(
+    src: &str,
+    src_topic: &str,
+    dst: &str,
+    dst_topic: &str,
+    rate: u64,
+    seconds: u64,
+    size: usize,
+) -> Result<()> {
+    let consumer: BaseConsumer = client(dst)
+        .set("group.id", format!("lockstep-bench-latency-{}", now_ms()))
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "5")
+        .set("isolation.level", "read_committed")
+        .create()?;
+    let md = consumer.fetch_metadata(Some(dst_topic), Duration::from_secs(10))?;
+    let parts = md.topics().first().map_or(0, |t| t.partitions().len());
+    if parts == 0 {
+        bail!("destination topic {dst_topic} does not exist yet");
+    }
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..parts {
+        tpl.add_partition_offset(dst_topic, p as i32, Offset::End)?;
+    }
+    consumer.assign(&tpl)?;
+    let total = rate * seconds;
+    let producer = std::thread::spawn({
+        let (src, src_topic) = (src.to_string(), src_topic.to_string());
+        move || -> Result<()> {
+            let p: ThreadedProducer<DefaultProducerContext> = client(&src).set("linger.ms", "0").create()?;
+            let payload = vec![b'x'; size];
+            let start = Instant::now();
+            for i in 0..total {
+                let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
+                if let Some(d) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(d);
+                }
+                let key = format!("l{i}");
+                let mut rec = BaseRecord::to(&src_topic).key(&key).payload(&payload).timestamp(now_ms());
+                loop {
+                    match p.send(rec) {
+                        Ok(()) => break,
+                        Err((_, r)) => {
+                            rec = r;
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                    }
+                }
+            }
+            p.flush(Duration::from_secs(60))?;
+            Ok(())
+        }
+    });
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000, 3)?;
+    let deadline = Instant::now() + Duration::from_secs(seconds + 60);
+    while hist.len() < total && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            if let Some(ts) = m.timestamp().to_millis() {
+                hist.saturating_record((now_ms() - ts).max(1) as u64);
+            }
+        }
+    }
+    producer.join().map_err(|_| anyhow::anyhow!("producer thread panicked"))?.context("producer")?;
+    println!(
+        "{}",
+        json!({"rate": rate, "records": hist.len(), "expected": total,
+               "p50_ms": hist.value_at_quantile(0.5), "p99_ms": hist.value_at_quantile(0.99), "max_ms": hist.max()})
+    );
+    Ok(())
+}
