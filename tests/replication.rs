@@ -209,6 +209,7 @@ async fn python_records_with_evolving_schemas_deserialize_on_the_destination() {
     let s = Setup::new();
     let (rs, rd) = (s.registry("src-registry"), s.registry("dst-registry"));
     let topic = unique("orders");
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     create_topic(&src(), &topic, 3, &[("retention.ms", "123456789")]).await;
     let conf = s.config(
         "preserve",
@@ -217,7 +218,7 @@ async fn python_records_with_evolving_schemas_deserialize_on_the_destination() {
             ("eu", &src()),
             ("us", &dst()),
             &format!(
-                "[registries]\nsource = \"{}\"\ndestination = \"{}\"\n[topics]\ninclude = [\"{topic}\"]\nrefresh_interval_ms = 500\n[schemas]\npolicy = \"preserve\"\n",
+                "[registries]\nsource = \"{}\"\ndestination = \"{}\"\n[topics]\ninclude = [\"{topic}\"]\nrefresh_interval_ms = 500\n[schemas]\npolicy = \"preserve\"\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n",
                 rs.url, rd.url
             ),
         ),
@@ -276,6 +277,32 @@ async fn python_records_with_evolving_schemas_deserialize_on_the_destination() {
     assert!(raw.iter().all(|r| r.4.get("lockstep.origin").map(Vec::as_slice) == Some(b"eu".as_slice())));
     let first = raw.iter().find(|r| r.0 == 0).unwrap();
     assert_eq!(first.4.get("lockstep.source").unwrap(), format!("eu/{topic}/0/0").as_bytes());
+    // Prometheus metrics count what happened.
+    let m = http.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await.unwrap().text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        m.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{m}"))
+    };
+    assert!(value("lockstep_replicator_records_total") >= 300.0);
+    assert!(value("lockstep_replicator_schemas_imported_total") >= 2.0);
+    assert!(value("lockstep_replicator_latency_seconds_count") >= 300.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs two Kafka clusters: run by tests/replicator/run.sh"]
+async fn an_unreachable_cluster_is_a_clear_error() {
+    let s = Setup::new();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let conf = s.config("dead", &config("dead", ("eu", &format!("127.0.0.1:{dead}")), ("us", &dst()), ""));
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_lockstep")).args(["replicate", "--config"]).arg(&conf).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot reach the source cluster at 127.0.0.1:{dead}")), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(60));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

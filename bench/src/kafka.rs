@@ -78,24 +78,56 @@ fn copied(c: &BaseConsumer, topic: &str, group_offsets: bool) -> Result<u64> {
     Ok(total)
 }
 
-/// Wait until `count` records are in `topic` (end offsets), or committed by `group`.
-pub fn wait(bootstrap: &str, topic: &str, count: u64, group: Option<&str>, timeout: Duration) -> Result<()> {
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Wait until `count` records are in `topic` (end offsets), or committed by `group`. Reports the
+/// time and (with `pid`) the CPU that process used from the first copied record to the last.
+pub fn wait(
+    bootstrap: &str,
+    topic: &str,
+    count: u64,
+    group: Option<&str>,
+    pid: Option<u32>,
+    timeout: Duration,
+) -> Result<()> {
     let mut cfg = client(bootstrap);
     if let Some(g) = group {
         cfg.set("group.id", g);
     }
     let c: BaseConsumer = cfg.create()?;
     let started = Instant::now();
+    let mut first: Option<(Instant, u64, Option<f64>)> = None;
     loop {
         let n = copied(&c, topic, group.is_some()).unwrap_or(0);
+        if n > 0 && first.is_none() {
+            first = Some((Instant::now(), n, pid.and_then(cpu_seconds)));
+        }
         if n >= count {
-            println!("{}", json!({"records": n, "seconds": started.elapsed().as_secs_f64()}));
+            let (t0, n0, cpu0) = first.unwrap_or((started, 0, None));
+            let secs = t0.elapsed().as_secs_f64();
+            let cpu = match (cpu0, pid.and_then(cpu_seconds)) {
+                (Some(a), Some(b)) => Some(b - a),
+                _ => None,
+            };
+            println!(
+                "{}",
+                json!({"records": n, "seconds_total": started.elapsed().as_secs_f64(),
+                       "records_measured": n - n0, "seconds_measured": secs, "cpu_seconds_measured": cpu})
+            );
             return Ok(());
         }
         if started.elapsed() > timeout {
             bail!("only {n} of {count} records in {topic} after {timeout:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -130,7 +162,7 @@ pub fn latency(
     let producer = std::thread::spawn({
         let (src, src_topic) = (src.to_string(), src_topic.to_string());
         move || -> Result<()> {
-            let p: ThreadedProducer<DefaultProducerContext> = client(&src).set("linger.ms", "0").create()?;
+            let p: ThreadedProducer<DefaultProducerContext> = client(&src).set("linger.ms", "5").create()?;
             let payload = vec![b'x'; size];
             let start = Instant::now();
             for i in 0..total {

@@ -93,6 +93,9 @@ enum Cmd {
         count: u64,
         #[arg(long)]
         group: Option<String>,
+        /// Report this process's CPU time over the measured window.
+        #[arg(long)]
+        pid: Option<u32>,
         #[arg(long, default_value_t = 600)]
         timeout_secs: u64,
     },
@@ -473,8 +476,8 @@ fn main() -> Result<()> {
         Cmd::KafkaProduce { bootstrap, topic, count, size, partitions } => {
             kafka::produce(&bootstrap, &topic, count, size, partitions)
         }
-        Cmd::KafkaWait { bootstrap, topic, count, group, timeout_secs } => {
-            kafka::wait(&bootstrap, &topic, count, group.as_deref(), Duration::from_secs(timeout_secs))
+        Cmd::KafkaWait { bootstrap, topic, count, group, pid, timeout_secs } => {
+            kafka::wait(&bootstrap, &topic, count, group.as_deref(), pid, Duration::from_secs(timeout_secs))
         }
         Cmd::KafkaLatency { source, source_topic, destination, destination_topic, rate, seconds, size } => {
             kafka::latency(&source, &source_topic, &destination, &destination_topic, rate, seconds, size)

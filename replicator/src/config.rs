@@ -99,14 +99,16 @@ pub struct DeliverySettings {
     /// Records per batch (one transaction in exactly-once mode).
     #[serde(default = "batch_records")]
     pub batch_max_records: usize,
-    /// Longest a batch stays open.
-    #[serde(default = "batch_ms")]
-    pub batch_max_ms: u64,
+    /// Longest a batch stays open: how often progress is committed. Default 50 ms in
+    /// exactly-once mode (records become visible at commit), 1000 ms in at-least-once mode
+    /// (records are produced at once; only progress waits).
+    #[serde(default)]
+    pub batch_max_ms: Option<u64>,
 }
 
 impl Default for DeliverySettings {
     fn default() -> Self {
-        Self { mode: exactly_once(), batch_max_records: batch_records(), batch_max_ms: batch_ms() }
+        Self { mode: exactly_once(), batch_max_records: batch_records(), batch_max_ms: None }
     }
 }
 
@@ -170,9 +172,6 @@ fn five_seconds() -> u64 {
 }
 fn batch_records() -> usize {
     20_000
-}
-fn batch_ms() -> u64 {
-    50
 }
 
 /// What to do with a schema id the destination registry does not resolve.
@@ -268,7 +267,9 @@ impl Config {
             policy,
             delivery,
             batch_max_records: s.delivery.batch_max_records.max(1),
-            batch_max: Duration::from_millis(s.delivery.batch_max_ms.max(1)),
+            batch_max: Duration::from_millis(
+                s.delivery.batch_max_ms.unwrap_or(if delivery == Delivery::ExactlyOnce { 50 } else { 1000 }).max(1),
+            ),
             checkpoint_interval: Duration::from_millis(s.offsets.checkpoint_interval_ms.max(100)),
             metrics_listen: s.metrics.listen,
         })

@@ -225,6 +225,10 @@ impl Pipeline {
                 lag.insert((t.clone(), *p), (high - next).max(0));
             }
         }
+        let behind: i64 = lag.values().sum();
+        if behind > 0 {
+            tracing::info!(records_behind = behind, partitions = lag.len(), "catching up with the source");
+        }
         *self.metrics.lag.lock() = lag;
     }
 

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Replicator benchmark, side by side with MirrorMaker 2 (org.apache.kafka:connect-mirror 4.3.1)
+# on the same two brokers and the same records.
+#   bench/run-replicator.sh [--records 1000000] [--size 200] [--partitions 6] [--rate 10000] [--seconds 20]
+# 1. Fills topic `bench` on the source cluster, then copies it with `lockstep replicate`
+#    (at-least-once and exactly-once) and with MirrorMaker 2 (dedicated mode, at-least-once, its
+#    defaults plus tasks.max = partitions); each copy goes to its own destination topic. Time and
+#    CPU are measured from the first copied record to the last (start-up excluded for both).
+# 2. Latency: records produced at --rate per second stamped with the produce time; the copy's
+#    consumer on the destination reports now − timestamp.
+# Everything started is stopped on exit. Needs Java 17+ and Maven (jars cached by scripts/kafka).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+records=1000000; size=200; partitions=6; rate=10000; seconds=20; only=all
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --records) records="$2"; shift 2 ;;
+    --size) size="$2"; shift 2 ;;
+    --partitions) partitions="$2"; shift 2 ;;
+    --rate) rate="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;   # throughput | latency
+    *) echo "usage: $0 [--records N] [--size BYTES] [--partitions P] [--rate R] [--seconds S]" >&2; exit 2 ;;
+  esac
+done
+
+cargo build --release --quiet -p lockstep -p lockstep-bench
+bench=target/release/lockstep-bench
+lockstep=target/release/lockstep
+scripts/kafka fetch-mirrormaker
+cache="${LOCKSTEP_KAFKA_CACHE:-$HOME/.cache/lockstep/kafka-4.3.1}"
+data="$(mktemp -d)"
+export LOCKSTEP_KAFKA_HOME="$data/kafka"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/kafka stop-all
+  rm -rf "$data"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+field() { python3 -c "import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(v if not isinstance(v,float) else f'{v:.3f}')" "$1" "$2"; }
+
+src=$(scripts/kafka start bench-src "$(free_port)")
+dst=$(scripts/kafka start bench-dst "$(free_port)")
+scripts/kafka tool bench-src kafka-topics --create --topic bench --partitions "$partitions" >/dev/null
+for t in lat-at-least-once lat-exactly-once lat-mm2; do
+  scripts/kafka tool bench-src kafka-topics --create --topic "$t" --partitions "$partitions" >/dev/null
+done
+[ "$only" = latency ] || fill=$("$bench" kafka-produce --bootstrap "$src" --topic bench --count "$records" --size "$size" --partitions "$partitions")
+mb=$(python3 -c "print($records*$size/1e6)")
+
+lockstep_config() { # NAME MODE INCLUDE PREFIX
+  cat > "$data/$1.toml" <<TOML
+name = "$1"
+[source]
+alias = "src"
+bootstrap = "$src"
+[destination]
+alias = "dst"
+bootstrap = "$dst"
+[topics]
+include = ["$3"]
+rename = "prefix"
+prefix = "$4"
+[delivery]
+mode = "$2"
+TOML
+}
+
+mm2_config() { # PREFIX-less: MirrorMaker 2 writes src.<topic>
+  cat > "$data/mm2.properties" <<PROPS
+clusters = src, dst
+src.bootstrap.servers = $src
+dst.bootstrap.servers = $dst
+src->dst.enabled = true
+src->dst.topics = $1
+dst->src.enabled = false
+tasks.max = $partitions
+replication.factor = 1
+offset-syncs.topic.replication.factor = 1
+checkpoints.topic.replication.factor = 1
+heartbeats.topic.replication.factor = 1
+offset.storage.replication.factor = 1
+config.storage.replication.factor = 1
+status.storage.replication.factor = 1
+refresh.topics.interval.seconds = 1
+sync.topic.acls.enabled = false
+PROPS
+}
+
+start_mm2() {
+  java -Xms1g -Xmx1g -Dlog4j2.configurationFile="$PWD/scripts/kafka.d/log4j2-tools.xml" \
+    -cp "$cache/libs/*:$cache/libs-mirrormaker/*" org.apache.kafka.connect.mirror.MirrorMaker \
+    "$data/mm2.properties" >"$data/mm2.log" 2>&1 &
+  pid=$!; pids+=("$pid")
+}
+
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, two single-broker Kafka 4.3.1 clusters on loopback;" \
+  "$records records × $size B = $mb MB in $partitions partitions; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+if [ "$only" != latency ]; then
+echo "| replicator | records/s | MB/s | CPU s | CPU s per 100 MB | vs MirrorMaker 2 (throughput) |"
+echo "|---|---:|---:|---:|---:|---:|"
+rows=()
+run() { # LABEL WAIT-JSON
+  local r=$2 recs secs cpu
+  recs=$(field "$r" records_measured); secs=$(field "$r" seconds_measured); cpu=$(field "$r" cpu_seconds_measured)
+  rows+=("$1|$(python3 -c "print(round($recs/$secs))")|$(python3 -c "print(f'{$recs*$size/1e6/$secs:.1f}')")|$cpu|$(python3 -c "print(f'{$cpu/($recs*$size/1e6)*100:.2f}')")|$(python3 -c "print($recs/$secs)")")
+}
+
+# MirrorMaker 2 first (its destination topic is src.bench).
+mm2_config bench; start_mm2
+w=$("$bench" kafka-wait --bootstrap "$dst" --topic src.bench --count "$records" --pid "$pid" --timeout-secs 900)
+kill "$pid"; wait "$pid" 2>/dev/null || true
+run "MirrorMaker 2 (at-least-once)" "$w"
+for mode in at-least-once exactly-once; do
+  lockstep_config "ls-$mode" "$mode" bench "$mode."
+  "$lockstep" replicate --config "$data/ls-$mode.toml" 2>"$data/ls-$mode.log" & pid=$!; pids+=("$pid")
+  group=(); [ "$mode" = exactly-once ] && group=(--group "lockstep-replicator-ls-$mode")
+  w=$("$bench" kafka-wait --bootstrap "$dst" --topic "$mode.bench" --count "$records" "${group[@]}" --pid "$pid" --timeout-secs 900)
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  run "lockstep replicate ($mode)" "$w"
+done
+mm2_rps=$(echo "${rows[0]}" | cut -d'|' -f6)
+for row in "${rows[@]}"; do
+  IFS='|' read -r label rps mbs cpu per100 raw <<<"$row"
+  echo "| $label | $rps | $mbs | $cpu | $per100 | $(python3 -c "print(f'{$raw/$mm2_rps:.2f}×')") |"
+done
+fi
+[ "$only" = throughput ] && exit 0
+
+echo
+echo "Latency at $rate records/s for $seconds s ($size B records), destination consumer read_committed:"
+echo
+echo "| replicator | p50 ms | p99 ms | max ms | records seen |"
+echo "|---|---:|---:|---:|---:|"
+for mode in at-least-once exactly-once; do
+  lockstep_config "lat-$mode" "$mode" "lat-$mode" "copy."
+  "$lockstep" replicate --config "$data/lat-$mode.toml" 2>"$data/lat-$mode.log" & pid=$!; pids+=("$pid")
+  for _ in $(seq 1 100); do scripts/kafka tool bench-dst kafka-topics --list 2>/dev/null | grep -qx "copy.lat-$mode" && break; sleep 0.3; done
+  sleep 2
+  l=$("$bench" kafka-latency --source "$src" --source-topic "lat-$mode" --destination "$dst" --destination-topic "copy.lat-$mode" --rate "$rate" --seconds "$seconds" --size "$size")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  echo "| lockstep replicate ($mode) | $(field "$l" p50_ms) | $(field "$l" p99_ms) | $(field "$l" max_ms) | $(field "$l" records)/$(field "$l" expected) |"
+done
+mm2_config lat-mm2; start_mm2
+for _ in $(seq 1 200); do scripts/kafka tool bench-dst kafka-topics --list 2>/dev/null | grep -qx "src.lat-mm2" && break; sleep 0.5; done
+sleep 5
+l=$("$bench" kafka-latency --source "$src" --source-topic lat-mm2 --destination "$dst" --destination-topic src.lat-mm2 --rate "$rate" --seconds "$seconds" --size "$size")
+echo "| MirrorMaker 2 | $(field "$l" p50_ms) | $(field "$l" p99_ms) | $(field "$l" max_ms) | $(field "$l" records)/$(field "$l" expected) |"
