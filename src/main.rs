@@ -94,6 +94,23 @@ fn init_tracing(format: &str) {
     }
 }
 
+/// Run an async subcommand on a multi-threaded runtime; errors are reported and exit with 2.
+fn run_async(name: &str, fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(fut));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("lockstep {name}: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log_format);
@@ -106,39 +123,8 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Link(args) => {
-            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("lockstep link: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            match rt.block_on(linker::cli::run(*args)) {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("lockstep link: {e:#}");
-                    ExitCode::from(2)
-                }
-            }
-        }
-        Command::Replicate(args) => {
-            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("lockstep replicate: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            match rt.block_on(replicator::cli::run(*args)) {
-                Ok(code) => code,
-                Err(e) => {
-                    tracing::error!("{e:#}");
-                    eprintln!("lockstep replicate: {e:#}");
-                    ExitCode::from(2)
-                }
-            }
-        }
+        Command::Link(args) => run_async("link", linker::cli::run(*args)),
+        Command::Replicate(args) => run_async("replicate", replicator::cli::run(*args)),
         Command::Check(args) => {
             let format = compat_tests::Format::parse(&args.format).unwrap_or(compat_tests::Format::Text);
             match run_check(args) {

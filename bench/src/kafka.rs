@@ -18,6 +18,19 @@ fn client(bootstrap: &str) -> ClientConfig {
     c
 }
 
+/// Send, waiting while the producer's queue is full.
+fn send_retrying<'a>(p: &ThreadedProducer<DefaultProducerContext>, mut rec: BaseRecord<'a, String, [u8]>) {
+    loop {
+        match p.send(rec) {
+            Ok(()) => return,
+            Err((_, r)) => {
+                rec = r;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
@@ -34,16 +47,10 @@ pub fn produce(bootstrap: &str, topic: &str, count: u64, size: usize, partitions
     let started = Instant::now();
     for i in 0..count {
         let key = format!("k{i}");
-        let mut rec = BaseRecord::to(topic).partition((i % partitions as u64) as i32).key(&key).payload(&payload);
-        loop {
-            match p.send(rec) {
-                Ok(()) => break,
-                Err((_, r)) => {
-                    rec = r;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
+        send_retrying(
+            &p,
+            BaseRecord::to(topic).partition((i % partitions as u64) as i32).key(&key).payload(payload.as_slice()),
+        );
     }
     p.flush(Duration::from_secs(120))?;
     println!("{}", json!({"records": count, "bytes": count * size as u64, "seconds": started.elapsed().as_secs_f64()}));
@@ -171,16 +178,7 @@ pub fn latency(
                     std::thread::sleep(d);
                 }
                 let key = format!("l{i}");
-                let mut rec = BaseRecord::to(&src_topic).key(&key).payload(&payload).timestamp(now_ms());
-                loop {
-                    match p.send(rec) {
-                        Ok(()) => break,
-                        Err((_, r)) => {
-                            rec = r;
-                            std::thread::sleep(Duration::from_millis(1));
-                        }
-                    }
-                }
+                send_retrying(&p, BaseRecord::to(&src_topic).key(&key).payload(payload.as_slice()).timestamp(now_ms()));
             }
             p.flush(Duration::from_secs(60))?;
             Ok(())
