@@ -409,29 +409,34 @@ async fn exactly_once_across_kill_9() {
         ),
     );
     let mut r = Replicator::start(&conf);
-    // Kill it mid-stream, twice.
-    for _ in 0..2 {
+    // Kill it mid-stream, twice, each time after it has written more.
+    let c: BaseConsumer = cfg(&dst()).create().unwrap();
+    let written =
+        || -> i64 { (0..3).map(|p| c.fetch_watermarks(&topic, p, Duration::from_secs(5)).map_or(0, |(_, h)| h)).sum() };
+    for round in 1..=2 {
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let c: BaseConsumer = cfg(&dst()).create().unwrap();
-            let copied: i64 =
-                (0..3).map(|p| c.fetch_watermarks(&topic, p, Duration::from_secs(5)).map_or(0, |(_, h)| h)).sum();
-            if copied > 3000 || Instant::now() > deadline {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        while written() < 4000 * round && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
         }
         r.kill9();
         r = Replicator::start(&conf);
     }
-    let recs = read_all(&dst(), &topic, n, Duration::from_secs(120));
-    assert_eq!(recs.len(), n, "records lost");
+    let recs = read_all(&dst(), &topic, n, Duration::from_secs(180));
     // Every source record exactly once, in order, in its partition.
     let per = source_offsets(&recs);
     for (p, offs) in &per {
         let want: Vec<i64> = (0..offs.len() as i64).collect();
-        assert_eq!(offs, &want, "partition {p}: duplicates or gaps");
+        if offs != &want {
+            let first_bad = offs.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(offs.len().min(want.len()));
+            panic!(
+                "partition {p}: duplicates or gaps: {} records, first difference at index {first_bad}: {:?}",
+                offs.len(),
+                &offs[first_bad.saturating_sub(3)..(first_bad + 3).min(offs.len())]
+            );
+        }
     }
+    let counts: Vec<usize> = per.values().map(Vec::len).collect();
+    assert_eq!(recs.len(), n, "records missing: per partition {counts:?}");
     assert_eq!(per.values().map(Vec::len).sum::<usize>(), n);
     // Nothing more arrives later (no duplicates committed after the count was reached).
     std::thread::sleep(Duration::from_secs(2));
@@ -496,12 +501,16 @@ async fn a_consumer_group_fails_over_to_the_destination_where_it_stopped() {
             &unique("fo"),
             ("eu", &src()),
             ("us", &dst()),
-            &format!("[topics]\ninclude = [\"{topic}\"]\n[offsets]\ncheckpoint_interval_ms = 300\n[delivery]\nbatch_max_records = 50\n"),
+            &format!(
+                "[topics]\ninclude = [\"{topic}\"]\n[offsets]\ngroups = [\"{group}\"]\ncheckpoint_interval_ms = 300\n[delivery]\nbatch_max_records = 50\n"
+            ),
         ),
     );
     let _r = Replicator::start(&conf);
     assert_eq!(read_all(&dst(), &topic, 200, Duration::from_secs(60)).len(), 200);
-    // Wait for a checkpoint, then fail the group over.
+    // Let a checkpoint be taken after everything is copied (the runbook's "wait one interval"),
+    // then fail the group over.
+    std::thread::sleep(Duration::from_millis(1500));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let out = Command::new(env!("CARGO_BIN_EXE_lockstep"))

@@ -129,10 +129,12 @@ impl Pipeline {
             .set("allow.auto.create.topics", "false")
             .set("message.timeout.ms", "120000");
         if cfg.delivery == Delivery::ExactlyOnce {
+            // Batches commit every ~50 ms: a transaction left open (a crashed instance's) is aborted
+            // by the broker after 10 s rather than holding back read_committed consumers for a minute.
             // A message may not outlive its transaction.
             pc.set("transactional.id", &group)
-                .set("transaction.timeout.ms", "60000")
-                .set("message.timeout.ms", "60000");
+                .set("transaction.timeout.ms", "10000")
+                .set("message.timeout.ms", "10000");
         }
         let tracker =
             Tracker { syncs: syncs.clone(), latest: Default::default(), failed: parking_lot::Mutex::new(None) };
