@@ -25,8 +25,9 @@ while [ $# -gt 0 ]; do
 done
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
-bench=target/release/lockstep-bench
-lockstep=target/release/lockstep
+tdir="${CARGO_TARGET_DIR:-target}"
+bench="$tdir/release/lockstep-bench"
+lockstep="$tdir/release/lockstep"
 scripts/kafka fetch-mirrormaker
 cache="${LOCKSTEP_KAFKA_CACHE:-$HOME/.cache/lockstep/kafka-4.3.1}"
 data="$(mktemp -d)"
