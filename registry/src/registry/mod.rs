@@ -1,0 +1,310 @@
+//! The registry service: one write path for every mutation and snapshot reads.
+//!
+//! Write path: parse + canonicalize (outside any lock) → take the writer lock → mode and
+//! compatibility checks against the writer's state → build log records → append them to the
+//! store and apply them to the writer's state → release the lock → wait until the store says the
+//! batch is durable → publish the state as of that batch to readers → respond.
+//!
+//! Because the lock is released before the fsync, concurrent registrations share one fsync
+//! (group commit); readers only ever see durable state.
+//!
+//! On a shared log (the Kafka store, several nodes) the state is built only from records read
+//! back from the log, in log order, by one reader thread. A writer takes the lock, waits until
+//! the reader has reached the end of the log (the barrier), builds its records against that
+//! state, produces them and waits to read them back. If another node's record won (see
+//! [`State::apply_at`]), the registration is computed again against the new state.
+
+mod commit;
+mod deletes;
+mod prepare;
+mod reads;
+mod register;
+mod settings;
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tokio::sync::{watch, Mutex, MutexGuard};
+use tokio::time::Instant;
+
+use crate::error::{ApiError, ApiResult};
+use crate::schema::{self, CompatibilityLevel, Dependency, ParsedSchema, Previous, SchemaReference, SchemaType};
+use crate::state::{self, Mode, ScopeKey, State, StoredSchema, VersionEntry};
+use crate::store::record::{self, ContextValue, DeleteSubjectValue, ModeValue, SchemaValue};
+use crate::store::{Key, LogRecord, SharedLog, Store};
+use crate::subject::{self, QualifiedSubject, DEFAULT_CONTEXT};
+
+/// Server-wide settings.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Compatibility level when no config is set anywhere (Confluent: BACKWARD).
+    pub default_compatibility: CompatibilityLevel,
+    /// Largest canonical schema accepted (42209 above it).
+    pub max_schema_bytes: usize,
+    /// Shown by `/v1/metadata/id`.
+    pub cluster_id: String,
+    /// On a shared log: the longest a write may take (lock, barrier, produce, read-back) before
+    /// it fails with 50002.
+    pub write_timeout: Duration,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            default_compatibility: CompatibilityLevel::Backward,
+            max_schema_bytes: 1024 * 1024,
+            cluster_id: "lockstep".into(),
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Body of register, lookup and compatibility requests (Confluent's RegisterSchemaRequest).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RegisterRequest {
+    #[serde(default)]
+    pub schema: Option<String>,
+    #[serde(rename = "schemaType", default)]
+    pub schema_type: Option<String>,
+    #[serde(default)]
+    pub references: Option<Vec<SchemaReference>>,
+    #[serde(default)]
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    /// Accepted and dropped, as Confluent's community edition does.
+    #[serde(rename = "ruleSet", default)]
+    pub rule_set: Option<Value>,
+}
+
+/// A version as an API path gives it: a number or `latest` / `-1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionSpec {
+    Latest,
+    Number(u32),
+}
+
+impl VersionSpec {
+    /// 42202 for anything but 1..=2^31-1, `latest` (any case) or -1.
+    pub fn parse(s: &str) -> ApiResult<Self> {
+        if s.eq_ignore_ascii_case("latest") || s == "-1" {
+            return Ok(Self::Latest);
+        }
+        match s.parse::<i64>() {
+            Ok(n) if (1..=i64::from(i32::MAX)).contains(&n) => Ok(Self::Number(n as u32)),
+            _ => Err(ApiError::invalid_version(s)),
+        }
+    }
+}
+
+/// A schema ready to be checked and stored.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub parsed: Arc<ParsedSchema>,
+    pub references: Vec<SchemaReference>,
+    pub metadata: Option<Value>,
+    pub hash: state::SchemaHash,
+}
+
+/// Result of a registration.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub subject: String,
+    pub version: u32,
+    pub schema: Arc<StoredSchema>,
+}
+
+struct Writer {
+    /// State including records appended but maybe not yet durable (exclusive log), or the state
+    /// read back at the barrier (shared log).
+    pending: State,
+    /// When the current write must be done by (shared log).
+    deadline: Instant,
+}
+
+/// Where records go.
+enum Backend {
+    /// This process is the log's only writer (file store): a writer applies its records to the
+    /// pending state right away and readers see them once durable (group commit).
+    Exclusive(Box<dyn Store>),
+    /// Other processes write too (Kafka store): records reach the state only when read back.
+    Shared(Arc<dyn SharedLog>),
+}
+
+/// How often a registration is recomputed after losing a race on a shared log.
+const MAX_ATTEMPTS: u32 = 16;
+
+/// A write whose record lost to another node's record for the same id, schema or version.
+struct Lost;
+
+/// Durable position published to readers, or the store failure that stopped writes.
+type Durable = Result<u64, String>;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ParseKey {
+    schema_type: &'static str,
+    normalize: bool,
+    text: Arc<str>,
+}
+
+pub struct Registry {
+    pub config: RegistryConfig,
+    committed: ArcSwap<State>,
+    writer: Mutex<Writer>,
+    backend: Backend,
+    /// The position of the committed state, for change-feed waiters.
+    visible: watch::Sender<u64>,
+    /// Every record of the log with its offset (the change feed); entries at or after the
+    /// committed position are not yet visible.
+    feed: parking_lot::RwLock<Vec<(u64, LogRecord)>>,
+    /// Offsets of records the shared-log reader skipped (lost races), until their writer looks.
+    rejected: parking_lot::Mutex<HashSet<u64>>,
+    /// Snapshots of the writer's state waiting for their batch to become durable.
+    waiting: parking_lot::Mutex<VecDeque<Arc<State>>>,
+    durable: watch::Sender<Durable>,
+    /// Canonicalization of request texts without references (register/lookup of known schemas),
+    /// with the identity hash of the canonical text alone.
+    parse_cache: moka::sync::Cache<ParseKey, (Arc<ParsedSchema>, state::SchemaHash)>,
+    /// Parsed stored schemas, for compatibility checks: (context, id) → (stored, parsed).
+    stored_cache: moka::sync::Cache<(String, u32), (Arc<StoredSchema>, Arc<ParsedSchema>)>,
+}
+
+impl Registry {
+    /// Replay the store and start serving from it.
+    pub fn open(mut store: Box<dyn Store>, config: RegistryConfig) -> Result<Arc<Self>, crate::store::StoreError> {
+        let records = store.replay()?;
+        let mut state = State::default();
+        for r in &records {
+            state.apply(r);
+        }
+        tracing::info!(
+            store = %store.describe(),
+            records = records.len(),
+            subjects = state.subjects.len(),
+            "registry state rebuilt from the log"
+        );
+        let feed = records.into_iter().enumerate().map(|(i, r)| (i as u64, r)).collect();
+        Ok(Self::new(Backend::Exclusive(store), config, state, feed))
+    }
+
+    /// Read a shared log to its end, then follow it: every record, this node's own included,
+    /// reaches the state through the log's reader.
+    pub async fn open_shared(
+        log: Arc<dyn SharedLog>,
+        config: RegistryConfig,
+    ) -> Result<Arc<Self>, crate::store::StoreError> {
+        let (records, end) = log.load().await?;
+        let mut state = State::default();
+        for (offset, r) in &records {
+            state.apply_at(*offset, r);
+        }
+        state.position = state.position.max(end);
+        tracing::info!(
+            store = %log.describe(),
+            records = records.len(),
+            subjects = state.subjects.len(),
+            "registry state rebuilt from the log"
+        );
+        let from = state.position;
+        let this = Self::new(Backend::Shared(log.clone()), config, state, records);
+        let weak = Arc::downgrade(&this);
+        log.follow(
+            from,
+            Box::new(move |batch, next| {
+                if let Some(r) = weak.upgrade() {
+                    r.apply_read(batch, next);
+                }
+            }),
+        )?;
+        Ok(this)
+    }
+
+    fn new(backend: Backend, config: RegistryConfig, state: State, feed: Vec<(u64, LogRecord)>) -> Arc<Self> {
+        let (durable, _) = watch::channel(Ok(state.position));
+        let (visible, _) = watch::channel(state.position);
+        Arc::new(Self {
+            config,
+            committed: ArcSwap::from_pointee(state.clone()),
+            writer: Mutex::new(Writer { pending: state, deadline: Instant::now() }),
+            backend,
+            visible,
+            feed: parking_lot::RwLock::new(feed),
+            rejected: parking_lot::Mutex::new(HashSet::new()),
+            waiting: parking_lot::Mutex::new(VecDeque::new()),
+            durable,
+            parse_cache: moka::sync::Cache::builder().max_capacity(10_000).build(),
+            stored_cache: moka::sync::Cache::builder().max_capacity(50_000).build(),
+        })
+    }
+
+    /// Shared log: apply records read back (from any node) and publish the result.
+    fn apply_read(&self, batch: Vec<(u64, LogRecord)>, next: u64) {
+        let mut st = (*self.committed.load_full()).clone();
+        let mut rejected = Vec::new();
+        for (offset, r) in &batch {
+            if !st.apply_at(*offset, r) {
+                rejected.push(*offset);
+            }
+        }
+        st.position = st.position.max(next);
+        if !rejected.is_empty() {
+            let mut set = self.rejected.lock();
+            set.extend(rejected);
+            // Other nodes' lost records are never looked at: keep the set small.
+            if set.len() > 10_000 {
+                let floor = st.position.saturating_sub(100_000);
+                set.retain(|o| *o >= floor);
+            }
+        }
+        self.feed.write().extend(batch);
+        let pos = st.position;
+        self.committed.store(Arc::new(st));
+        self.visible.send_replace(pos);
+    }
+
+    // ------------------------------------------------------------------ change feed
+
+    /// Visible records at offsets ≥ `from` (at most `limit`) and the offset to ask for next.
+    pub fn changes(&self, from: u64, limit: usize) -> (Vec<(u64, LogRecord)>, u64) {
+        let visible = self.snapshot().position;
+        let feed = self.feed.read();
+        let start = feed.partition_point(|(o, _)| *o < from);
+        let out: Vec<(u64, LogRecord)> =
+            feed[start..].iter().take_while(|(o, _)| *o < visible).take(limit).cloned().collect();
+        let next = out.last().map_or(from, |(o, _)| o + 1);
+        (out, next)
+    }
+
+    /// Like [`Self::changes`], but when nothing is there yet wait up to `wait` for a record.
+    pub async fn wait_changes(&self, from: u64, limit: usize, wait: Duration) -> (Vec<(u64, LogRecord)>, u64) {
+        let deadline = Instant::now() + wait;
+        let mut rx = self.visible.subscribe();
+        loop {
+            let (records, next) = self.changes(from, limit);
+            if !records.is_empty() {
+                return (records, next);
+            }
+            rx.borrow_and_update();
+            let (again, next) = self.changes(from, limit);
+            if !again.is_empty() {
+                return (again, next);
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return (again, next),
+            }
+        }
+    }
+
+    /// The current durable state. Never waits for writers.
+    pub fn snapshot(&self) -> Arc<State> {
+        self.committed.load_full()
+    }
+}

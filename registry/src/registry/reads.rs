@@ -1,0 +1,98 @@
+//! Lookups of subjects, versions and compatibility verdicts against a snapshot.
+
+use super::*;
+
+impl Registry {
+    /// Find a subject, falling back to other contexts for an unqualified name (Confluent does).
+    pub fn find_subject(st: &State, subject_str: &str, include_deleted: bool) -> ApiResult<String> {
+        let q = QualifiedSubject::parse(subject_str).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
+        let visible = |name: &str| st.subject(name).is_some_and(|s| include_deleted || s.has_live());
+        let name = q.qualified();
+        if visible(&name) {
+            return Ok(name);
+        }
+        if q.is_default_context() && !subject_str.starts_with(':') {
+            for ctx in st.contexts.keys().filter(|c| c.as_str() != DEFAULT_CONTEXT) {
+                let candidate = QualifiedSubject::new(ctx, &q.name).qualified();
+                if visible(&candidate) {
+                    return Ok(candidate);
+                }
+            }
+        }
+        Err(ApiError::subject_not_found(subject_str))
+    }
+
+    /// Is this schema registered under the subject? (POST /subjects/{s}) Returns the subject
+    /// it was found under (unqualified names fall back to other contexts) and the version.
+    pub fn lookup<'a>(
+        &self,
+        st: &'a State,
+        subject_str: &str,
+        req: &RegisterRequest,
+        normalize: bool,
+        include_deleted: bool,
+    ) -> ApiResult<(String, &'a VersionEntry)> {
+        let subject = Self::find_subject(st, subject_str, include_deleted)?;
+        let q = QualifiedSubject::parse(&subject).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
+        let prepared = self.prepare(st, &q, req, normalize)?;
+        let found = st
+            .subject(&subject)
+            .and_then(|s| {
+                s.versions.values().rev().find(|v| v.schema.hash == prepared.hash && (include_deleted || !v.deleted))
+            })
+            .ok_or_else(ApiError::schema_not_found)?;
+        Ok((subject, found))
+    }
+
+    /// POST /compatibility/subjects/{s}/versions[/{v}]: the messages (empty = compatible).
+    pub fn check_compatibility(
+        &self,
+        subject_str: &str,
+        version: Option<VersionSpec>,
+        req: &RegisterRequest,
+        normalize: bool,
+    ) -> ApiResult<Vec<String>> {
+        let st = self.snapshot();
+        let q = Self::parse_subject(subject_str)?;
+        let subject = q.qualified();
+        let prepared = self.prepare(&st, &q, req, normalize)?;
+        let entry = st.subject(&subject);
+        let versions: Vec<&VersionEntry> = match version {
+            None => entry.map(|e| e.live().rev().collect()).unwrap_or_default(),
+            Some(VersionSpec::Latest) => entry.and_then(|e| e.latest_live()).into_iter().collect(),
+            Some(VersionSpec::Number(n)) => {
+                // Confluent answers 40402 for a missing numeric version, also of a missing subject.
+                let v = entry.and_then(|e| e.versions.get(&n)).filter(|v| !v.deleted);
+                vec![v.ok_or_else(|| ApiError::version_not_found(n))?]
+            }
+        };
+        self.check_against(&st, &q, &prepared.parsed, &versions)
+    }
+
+    /// Resolve a version of a subject for reads and deletes.
+    pub fn version_entry<'a>(
+        st: &'a State,
+        subject: &str,
+        spec: VersionSpec,
+        include_deleted: bool,
+    ) -> ApiResult<&'a VersionEntry> {
+        let entry = st.subject(subject).ok_or_else(|| ApiError::subject_not_found(subject))?;
+        match spec {
+            VersionSpec::Latest => {
+                let latest = if include_deleted { entry.versions.values().next_back() } else { entry.latest_live() };
+                latest.ok_or_else(|| {
+                    if include_deleted || entry.has_live() {
+                        ApiError::version_not_found("latest")
+                    } else {
+                        ApiError::subject_not_found(subject)
+                    }
+                })
+            }
+            VersionSpec::Number(n) => entry
+                .versions
+                .get(&n)
+                .filter(|v| include_deleted || !v.deleted)
+                .ok_or_else(|| ApiError::version_not_found(n)),
+        }
+    }
+}
