@@ -20,6 +20,7 @@ mod prepare;
 mod reads;
 mod register;
 mod settings;
+mod writes;
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use arc_swap::ArcSwap;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tokio::sync::{watch, Mutex, MutexGuard};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
 use crate::error::{ApiError, ApiResult};
@@ -144,6 +145,9 @@ const MAX_ATTEMPTS: u32 = 16;
 /// A write whose record lost to another node's record for the same id, schema or version.
 struct Lost;
 
+/// The writer lock, owned so a commit can finish on its own task.
+type WriterGuard = OwnedMutexGuard<Writer>;
+
 /// Durable position published to readers, or the store failure that stopped writes.
 type Durable = Result<u64, String>;
 
@@ -157,7 +161,9 @@ struct ParseKey {
 pub struct Registry {
     pub config: RegistryConfig,
     committed: ArcSwap<State>,
-    writer: Mutex<Writer>,
+    writer: Arc<Mutex<Writer>>,
+    /// This registry, for work that must finish even when the request that started it is gone.
+    me: std::sync::Weak<Registry>,
     backend: Backend,
     /// The position of the committed state, for change-feed waiters.
     visible: watch::Sender<u64>,
@@ -229,10 +235,11 @@ impl Registry {
     fn new(backend: Backend, config: RegistryConfig, state: State, feed: Vec<(u64, LogRecord)>) -> Arc<Self> {
         let (durable, _) = watch::channel(Ok(state.position));
         let (visible, _) = watch::channel(state.position);
-        Arc::new(Self {
+        Arc::new_cyclic(|me| Self {
             config,
             committed: ArcSwap::from_pointee(state.clone()),
-            writer: Mutex::new(Writer { pending: state, deadline: Instant::now() }),
+            writer: Arc::new(Mutex::new(Writer { pending: state, deadline: Instant::now() })),
+            me: me.clone(),
             backend,
             visible,
             feed: parking_lot::RwLock::new(feed),

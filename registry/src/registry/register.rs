@@ -4,7 +4,7 @@ use super::*;
 
 impl Registry {
     /// Register a schema under a subject (POST /subjects/{s}/versions).
-    pub async fn register(
+    pub(super) async fn register_now(
         &self,
         subject_str: &str,
         req: RegisterRequest,
