@@ -20,7 +20,7 @@ async fn against_all(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
-    check(&app, &subject, None, &p, &req)
+    check(&app, &subject, None, &p, req).await
 }
 
 async fn against_one(
@@ -30,14 +30,20 @@ async fn against_one(
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
     let spec = VersionSpec::parse(&version)?;
-    check(&app, &subject, Some(spec), &p, &req)
+    check(&app, &subject, Some(spec), &p, req).await
 }
 
 /// `{"is_compatible": bool}`, plus `messages` when verbose. With verbose, an invalid schema is
 /// reported as incompatible with its error as the message (Confluent does the same).
-fn check(app: &Shared, subject: &str, version: Option<VersionSpec>, p: &Params, req: &RegisterRequest) -> ApiResponse {
+async fn check(
+    app: &Shared,
+    subject: &str,
+    version: Option<VersionSpec>,
+    p: &Params,
+    req: RegisterRequest,
+) -> ApiResponse {
     let verbose = p.flag("verbose");
-    match app.registry.check_compatibility(subject, version, req, p.flag("normalize")) {
+    match app.registry.check_compatibility(subject, version, req, p.flag("normalize")).await {
         Ok(messages) if verbose => Ok(ok(&json!({"is_compatible": messages.is_empty(), "messages": messages}))),
         Ok(messages) => Ok(ok(&json!({"is_compatible": messages.is_empty()}))),
         Err(e) if verbose && e.code == 42201 => Ok(ok(&json!({"is_compatible": false, "messages": [e.message]}))),

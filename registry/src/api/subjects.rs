@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::schemas::{prefix_matches, render_version, sorted_subjects};
 use super::{ok, raw_json, ApiResponse, JsonBody, Params, Shared};
+use crate::error::ApiError;
 use crate::registry::{RegisterRequest, Registry, VersionSpec};
 use crate::state::VersionEntry;
 use crate::subject::WILDCARD;
@@ -46,8 +47,8 @@ async fn lookup(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
-    let st = app.registry.snapshot();
-    let (name, found) = app.registry.lookup(&st, &subject, &req, p.flag("normalize"), p.flag("deleted"))?;
+    let (st, name, version) = app.registry.lookup(&subject, req, p.flag("normalize"), p.flag("deleted")).await?;
+    let found = st.subject(&name).and_then(|s| s.versions.get(&version)).ok_or_else(ApiError::schema_not_found)?;
     Ok(version_response(&name, found))
 }
 

@@ -139,6 +139,11 @@ enum Backend {
     Shared(Arc<dyn SharedLog>),
 }
 
+/// How much parsing and checking runs at once: one task per core.
+fn cpu_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
+}
+
 /// How often a registration is recomputed after losing a race on a shared log.
 const MAX_ATTEMPTS: u32 = 16;
 
@@ -164,6 +169,8 @@ pub struct Registry {
     writer: Arc<Mutex<Writer>>,
     /// This registry, for work that must finish even when the request that started it is gone.
     me: std::sync::Weak<Registry>,
+    /// Bounds the parsing and checking that runs on the blocking pool at once.
+    cpu: Arc<tokio::sync::Semaphore>,
     backend: Backend,
     /// The position of the committed state, for change-feed waiters.
     visible: watch::Sender<u64>,
@@ -240,6 +247,7 @@ impl Registry {
             committed: ArcSwap::from_pointee(state.clone()),
             writer: Arc::new(Mutex::new(Writer { pending: state, deadline: Instant::now() })),
             me: me.clone(),
+            cpu: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
             backend,
             visible,
             feed: parking_lot::RwLock::new(feed),
@@ -308,6 +316,22 @@ impl Registry {
                 _ => return (again, next),
             }
         }
+    }
+
+    /// Run CPU-heavy work (parsing, canonicalizing, compatibility checks) on the blocking pool,
+    /// at most [`cpu_slots`] at once, so it never stalls the async workers that serve reads.
+    pub(super) async fn on_cpu<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Registry) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let me = self.me.upgrade().ok_or_else(|| ApiError::store("the registry is shutting down"))?;
+        let permit =
+            self.cpu.clone().acquire_owned().await.map_err(|_| ApiError::store("the registry is shutting down"))?;
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&me)
+        });
+        task.await.map_err(|e| ApiError::store(format!("a parsing task failed: {e}")))?
     }
 
     /// The current durable state. Never waits for writers.

@@ -53,3 +53,31 @@ async fn a_registration_from_a_client_that_disconnects_is_published() {
     let logged = readable_subjects(&s).await;
     assert_eq!(seen, logged, "writes in the log that readers never saw");
 }
+
+/// Each level references the level below 64 times (under 64 names): without memoised
+/// resolution, level k expands 64^k paths. Every level must register promptly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_fan_out_is_resolved_once_per_version() {
+    let s = common::start().await;
+    let base = json!({"type": "object", "properties": {"leaf": {"type": "string"}}});
+    let r = s.register_req("fan-0", json!({"schemaType": "JSON", "schema": base.to_string()})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let started = std::time::Instant::now();
+    for level in 1..=5 {
+        let mut props = serde_json::Map::new();
+        let mut refs = Vec::new();
+        for i in 0..64 {
+            let name = format!("l{level}-r{i}.json");
+            props.insert(format!("p{i}"), json!({ "$ref": name }));
+            refs.push(json!({"name": name, "subject": format!("fan-{}", level - 1), "version": 1}));
+        }
+        let schema = json!({"type": "object", "properties": props});
+        let body = json!({"schemaType": "JSON", "schema": schema.to_string(), "references": refs});
+        let r = tokio::time::timeout(Duration::from_secs(60), s.register_req(&format!("fan-{level}"), body))
+            .await
+            .expect("registration hung");
+        assert_eq!(r.status, 200, "level {level}: {}", r.text);
+    }
+    // Generous for a debug build on a loaded 2-core machine; exponential expansion takes minutes.
+    assert!(started.elapsed() < Duration::from_secs(20), "fan-out took {:?}", started.elapsed());
+}
