@@ -3,7 +3,6 @@
 //! compatibility level into reader/writer checks the way Confluent does.
 
 pub mod avro;
-mod descriptor;
 pub mod json;
 pub mod protobuf;
 
@@ -132,7 +131,7 @@ impl ParsedSchema {
                 let named = Dependency::flatten_named(deps);
                 let refs: Vec<(&str, &str)> = named.iter().map(|(n, s)| (n.as_str(), &**s)).collect();
                 // A base64 FileDescriptorProto (Confluent's Python serializer) is stored as .proto text.
-                let proto = descriptor::base64_descriptor_to_proto(text);
+                let proto = protobuf::base64_descriptor_to_proto(text);
                 protobuf::ProtobufSchema::parse(proto.as_deref().unwrap_or(text), &refs, normalize)
                     .map(ParsedSchema::Protobuf)
                     .map_err(|e| invalid(e.0))
