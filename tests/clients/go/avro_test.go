@@ -37,7 +37,7 @@ func TestAvroRoundTripAutoRegisters(t *testing.T) {
 	payload := ok(ser.Serialize(topic, &in))(t)
 
 	// The serializer registered the struct's schema under the topic's value subject.
-	latest := ok(newClient(t).GetLatestSchemaMetadata(topic+"-value"))(t)
+	latest := ok(newClient(t).GetLatestSchemaMetadata(topic + "-value"))(t)
 	if got := prefixID(t, payload); got != latest.ID {
 		t.Fatalf("payload id %d, registered id %d", got, latest.ID)
 	}
@@ -77,12 +77,15 @@ func TestAvroUseLatestVersion(t *testing.T) {
 	conf.UseLatestVersion = true
 	ser := ok(avrov2.NewSerializer(newClient(t), serde.ValueSerde, conf))(t)
 	rec := map[string]any{"id": int64(7), "name": "Bo", "email": nil, "tags": []any{}, "country": "SE"}
-	payload := ok(ser.Serialize(topic, rec))(t)
+	payload := ok(ser.Serialize(topic, &rec))(t)
 	if got := prefixID(t, payload); got != v2 {
 		t.Fatalf("payload id %d, want latest %d", got, v2)
 	}
 	deser := ok(avrov2.NewDeserializer(newClient(t), serde.ValueSerde, avrov2.NewDeserializerConfig()))(t)
-	out := ok(deser.Deserialize(topic, payload))(t).(map[string]any)
+	var out map[string]any
+	if err := deser.DeserializeInto(topic, payload, &out); err != nil {
+		t.Fatal(err)
+	}
 	if out["country"] != "SE" || out["name"] != "Bo" {
 		t.Fatalf("deserialized %v", out)
 	}

@@ -75,7 +75,7 @@ func TestAvroUseLatestWithMetadata(t *testing.T) {
 	conf.UseLatestWithMetadata = map[string]string{"app.version": "1"}
 	ser := ok(avrov2.NewSerializer(newClient(t), serde.ValueSerde, conf))(t)
 	rec := map[string]any{"id": int64(1), "name": "Di", "email": nil, "tags": []any{"t"}}
-	payload := ok(ser.Serialize(topic, rec))(t)
+	payload := ok(ser.Serialize(topic, &rec))(t)
 	if got := prefixID(t, payload); got != v1.ID {
 		t.Fatalf("payload id %d, want the app.version=1 schema %d (latest is %d)", got, v1.ID, v2.ID)
 	}
@@ -83,7 +83,10 @@ func TestAvroUseLatestWithMetadata(t *testing.T) {
 	dconf := avrov2.NewDeserializerConfig()
 	dconf.UseLatestWithMetadata = map[string]string{"app.version": "2"}
 	deser := ok(avrov2.NewDeserializer(newClient(t), serde.ValueSerde, dconf))(t)
-	out := ok(deser.Deserialize(topic, payload))(t).(map[string]any)
+	var out map[string]any
+	if err := deser.DeserializeInto(topic, payload, &out); err != nil {
+		t.Fatal(err)
+	}
 	if out["name"] != "Di" || out["country"] != "NL" {
 		t.Fatalf("read with v2 as reader: %v", out)
 	}

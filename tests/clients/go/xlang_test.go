@@ -33,6 +33,14 @@ const xlangAvroSchema = `{"type":"record","name":"Payment","namespace":"lockstep
 
 const xlangJSONSchema = shipmentSchema
 
+// payment is the Go type of xlangAvroSchema.
+type payment struct {
+	ID     string   `avro:"id"`
+	Amount float64  `avro:"amount"`
+	Tags   []string `avro:"tags"`
+	Note   *string  `avro:"note"`
+}
+
 // The values a writer in language lang writes.
 func xlangAvroValue(lang string) map[string]any {
 	return map[string]any{"id": "p-" + lang, "amount": 12.5, "tags": []any{"a", lang}, "note": "from " + lang}
@@ -45,6 +53,9 @@ func xlangJSONValue(lang string) map[string]any {
 func xlangProtoJSON(lang string) string {
 	return strings.Replace(orderJSON, `"o-1"`, fmt.Sprintf(`"o-%s"`, lang), 1)
 }
+
+// ptr gives the avrov2 serializer the pointer it needs.
+func ptr[T any](v T) *T { return &v }
 
 type xlangHeader struct {
 	Key   string `json:"key"`
@@ -109,14 +120,14 @@ func TestCrossLanguageWrite(t *testing.T) {
 	aconf.AutoRegisterSchemas = false
 	aconf.UseLatestVersion = true
 	aser := ok(avrov2.NewSerializer(c, serde.ValueSerde, aconf))(t)
-	writeRecord(t, dir, "go-avro", topic, nil, ok(aser.Serialize(topic, xlangAvroValue("go")))(t))
+	writeRecord(t, dir, "go-avro", topic, nil, ok(aser.Serialize(topic, ptr(xlangAvroValue("go"))))(t))
 
 	// Avro again, schema guid in the __value_schema_id header.
 	topic = run + "-avro-guid"
 	ok(c.Register(topic+"-value", schemaregistry.SchemaInfo{Schema: xlangAvroSchema}, false))(t)
 	aser = ok(avrov2.NewSerializer(c, serde.ValueSerde, aconf))(t)
 	aser.SchemaIDSerializer = serde.HeaderSchemaIDSerializer
-	h, p := mustHeaders(t)(aser.SerializeWithHeaders(topic, xlangAvroValue("go")))
+	h, p := mustHeaders(t)(aser.SerializeWithHeaders(topic, ptr(xlangAvroValue("go"))))
 	writeRecord(t, dir, "go-avro-guid", topic, h, p)
 
 	// Protobuf, auto-registered with its imported file as a reference.
@@ -148,9 +159,14 @@ func TestCrossLanguageRead(t *testing.T) {
 			for _, name := range []string{lang + "-avro", lang + "-avro-guid"} {
 				topic, headers, payload := readRecord(t, dir, name)
 				d := ok(avrov2.NewDeserializer(newClient(t), serde.ValueSerde, avrov2.NewDeserializerConfig()))(t)
-				got := ok(d.DeserializeWithHeaders(topic, headers, payload))(t)
-				if !reflect.DeepEqual(got, xlangAvroValue(lang)) {
-					t.Fatalf("%s: got %#v, want %#v", name, got, xlangAvroValue(lang))
+				var got payment
+				if err := d.DeserializeWithHeadersInto(topic, headers, payload, &got); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				note := "from " + lang
+				want := payment{ID: "p-" + lang, Amount: 12.5, Tags: []string{"a", lang}, Note: &note}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s: got %+v, want %+v", name, got, want)
 				}
 			}
 		})
@@ -166,10 +182,11 @@ func TestCrossLanguageRead(t *testing.T) {
 		})
 		t.Run(lang+"/json", func(t *testing.T) {
 			topic, headers, payload := readRecord(t, dir, lang+"-json")
-			dconf := jsonschema.NewDeserializerConfig()
-			dconf.EnableValidation = true
-			d := ok(jsonschema.NewDeserializer(newClient(t), serde.ValueSerde, dconf))(t)
-			got := ok(d.DeserializeWithHeaders(topic, headers, payload))(t)
+			d := ok(jsonschema.NewDeserializer(newClient(t), serde.ValueSerde, jsonschema.NewDeserializerConfig()))(t)
+			var got map[string]any
+			if err := d.DeserializeWithHeadersInto(topic, headers, payload, &got); err != nil {
+				t.Fatal(err)
+			}
 			if !reflect.DeepEqual(got, xlangJSONValue(lang)) {
 				t.Fatalf("got %#v, want %#v", got, xlangJSONValue(lang))
 			}

@@ -41,3 +41,8 @@ export const SHIPMENT_SCHEMA = JSON.stringify({
   },
   required: ['id', 'weight'],
 });
+
+/** A deserialized Avro record (an avsc class instance) as a plain object, for deepEqual. */
+export function plain(value) {
+  return JSON.parse(JSON.stringify(value));
+}
