@@ -34,6 +34,8 @@ if [ "$(cat "$js_cache/.lock.sha" 2>/dev/null)" != "$want" ]; then
   (cd "$js_cache" && npm ci --ignore-scripts --no-audit --no-fund --cache "$cache/npm-cache" --loglevel=error)
   echo "$want" > "$js_cache/.lock.sha"
 fi
+# (a node_modules left by a hand-run npm install in js/ is replaced by the link)
+if [ -d "$here/js/node_modules" ] && [ ! -L "$here/js/node_modules" ]; then rm -rf "$here/js/node_modules"; fi
 ln -sfn "$js_cache/node_modules" "$here/js/node_modules"
 
 # Python: the same venv and pins as tests/clients/python/run.sh.
