@@ -85,6 +85,7 @@ pub fn qualify_in_context_of(reference: &str, referrer: &QualifiedSubject) -> Op
 pub fn is_valid_subject(q: &QualifiedSubject) -> bool {
     !q.name.is_empty()
         && !q.name.chars().any(char::is_control)
+        && !q.context.chars().any(char::is_control)
         && q.name != "__GLOBAL"
         && q.name != "__EMPTY"
         && q.context != GLOBAL_CONTEXT

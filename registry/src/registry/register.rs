@@ -232,10 +232,8 @@ impl Registry {
         let entry = st.subject(subject);
         let max_version = entry.map_or(0, |e| e.max_version());
         if max_version >= i32::MAX as u32 && ask.version.is_none() {
-            return Err(ApiError::invalid_version(&format!(
-                "{}: subject {subject} already holds version 2147483647, the highest there is",
-                u64::from(max_version) + 1
-            )));
+            // The next version would be past 2^31-1: Confluent's message says why.
+            return Err(ApiError::invalid_version(&(u64::from(max_version) + 1).to_string()));
         }
         let next_version = max_version + 1;
         let version = match ask.version {

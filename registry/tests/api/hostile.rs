@@ -81,3 +81,33 @@ async fn reference_fan_out_is_resolved_once_per_version() {
     // Generous for a debug build on a loaded 2-core machine; exponential expansion takes minutes.
     assert!(started.elapsed() < Duration::from_secs(20), "fan-out took {:?}", started.elapsed());
 }
+
+/// Context names with control characters are refused like subject names with them (42208).
+#[tokio::test]
+async fn control_characters_in_a_context_name_are_refused() {
+    let s = common::start().await;
+    let schema = common::record("Ctl", json!([{"name": "a", "type": "int"}]));
+    let r = s.register_req(":.bad%01ctx:orders", json!({ "schema": schema })).await;
+    r.err(422, 42208);
+    let r = s.get("/contexts").await;
+    assert!(!r.text.contains("bad"), "{}", r.text);
+}
+
+/// IMPORT at the highest version there is: the next registration is refused, not answered with
+/// a version that cannot be read back.
+#[tokio::test]
+async fn no_version_past_the_highest() {
+    let s = common::start().await;
+    s.set_mode("/mode/top", "IMPORT").await;
+    let schema = common::record("Top", json!([{"name": "a", "type": "int"}]));
+    let r = s.register_req("top", json!({"schema": schema, "id": 7, "version": 2147483647})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    s.set_mode("/mode/top", "READWRITE").await;
+    let other = common::record(
+        "Top",
+        json!([{"name": "a", "type": "int"}, {"name": "b", "type": ["null", "int"], "default": null}]),
+    );
+    let r = s.register_req("top", json!({ "schema": other })).await;
+    r.err(422, 42202);
+    assert_eq!(s.get("/subjects/top/versions").await.body, json!([2147483647]));
+}
