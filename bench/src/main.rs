@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod heavy;
 mod kafka;
 
 const CT: &str = "application/vnd.schemaregistry.v1+json";
@@ -115,6 +116,18 @@ enum Cmd {
         seconds: u64,
         #[arg(long, default_value_t = 200)]
         size: usize,
+    },
+    /// Latency of a plain GET while HEAVY_CONNECTIONS clients send the heaviest requests the
+    /// registry accepts (compatibility checks of FIELDS-field records), as a JSON line.
+    Heavy {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 30_000)]
+        fields: usize,
+        #[arg(long, default_value_t = 4)]
+        heavy_connections: usize,
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        duration: Duration,
     },
     /// Register N subjects (one schema each), for memory measurements.
     Fill {
@@ -471,6 +484,9 @@ fn main() -> Result<()> {
         Cmd::Static { listen } => rt.block_on(serve_static(&listen)),
         Cmd::Load { url, scenario, connections, duration, warmup } => {
             rt.block_on(load(&url, scenario, connections, duration, warmup))
+        }
+        Cmd::Heavy { url, fields, heavy_connections, duration } => {
+            rt.block_on(heavy::heavy(&url, fields, heavy_connections, duration))
         }
         Cmd::Fill { url, subjects, connections } => rt.block_on(fill(&url, subjects, connections)),
         Cmd::KafkaProduce { bootstrap, topic, count, size, partitions } => {
