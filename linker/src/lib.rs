@@ -3,7 +3,7 @@
 //!
 //! - [`client`]: the registry REST client (basic auth, TLS);
 //! - [`mapping`]: subject selection, contexts and renaming;
-//! - [`engine`]: the link itself (full passes, change feed or polling, conflicts);
+//! - [`engine`]: the link itself (planning, applying, following the feed, polling);
 //! - [`state`]: persisted link state;
 //! - [`cli`]: `lockstep link` and its subcommands (`promote`, `verify`, `status`);
 //! - [`exporters`]: the in-process `/exporters` API.
