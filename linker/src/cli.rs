@@ -493,9 +493,7 @@ async fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     let dst = destination_client(&a.destination)?;
     let (ct, context) = a.mapping.resolve()?;
     let context = match (ct, context) {
-        (ContextType::Auto, None) => {
-            Some(crate::mapping::auto_context(src.cluster_id().await.ok().flatten().as_deref(), src.base()))
-        }
+        (ContextType::Auto, None) => Some(src.auto_context().await),
         (_, c) => c,
     };
     let mapping =

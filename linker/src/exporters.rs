@@ -353,8 +353,7 @@ async fn create(State(m): State<Mgr>, headers: HeaderMap, body: Bytes) -> ApiRes
         }
     }
     if info.context_type == ContextType::Auto && info.context.is_none() {
-        let id = RegistryClient::new(&m.self_url).cluster_id().await.ok().flatten();
-        info.context = Some(auto_context(id.as_deref(), &m.self_url));
+        info.context = Some(RegistryClient::new(&m.self_url).auto_context().await);
     }
     // A previous exporter of the same name left its state: start afresh.
     let _ = std::fs::remove_file(m.state_path(&info.name));

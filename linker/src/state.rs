@@ -1,7 +1,7 @@
 //! A link's state (position, state, counts, lag, last error), persisted as JSON, written
 //! atomically (temp file + fsync + rename) so it survives restarts and crashes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -61,6 +61,9 @@ pub struct LinkState {
     pub dirty: BTreeSet<String>,
     /// Source subjects this link has exported (to mirror their later hard deletion).
     pub exported: BTreeSet<String>,
+    /// Forwarded source subjects (imported into the source from an origin context) and the
+    /// versions this link wrote for them: only those are removed when the source drops them.
+    pub forwarded: BTreeMap<String, BTreeSet<i64>>,
     pub counts: Counts,
     /// Records behind the source (feed) or subjects left in the current pass.
     pub lag: u64,

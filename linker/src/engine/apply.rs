@@ -20,6 +20,14 @@ impl Link {
     /// in IMPORT mode when it holds no subjects yet; otherwise subjects get IMPORT one by one.
     pub(super) async fn prepare_destination(&self) -> Result<(), SyncError> {
         let d = &self.cfg.destination;
+        if self.dst_instance.lock().is_none() {
+            let id = match d.identity().await {
+                Ok(id) => id.instance_id,
+                Err(e) if e.is_transient() => return Err(side_err(&self.dst_name(), "reading its identity", e)),
+                Err(_) => None,
+            };
+            *self.dst_instance.lock() = Some(id);
+        }
         let scope = self.mapping.dest_scope();
         let effective =
             d.get_mode(scope.as_deref(), true).await.map_err(|e| side_err(&self.dst_name(), "reading mode", e))?;
@@ -102,6 +110,7 @@ impl Link {
         n: i64,
         data: Arc<VersionData>,
         depth: usize,
+        forward: bool,
     ) -> futures_util::future::BoxFuture<'a, Result<(), SyncError>> {
         Box::pin(async move {
             if depth > 32 {
@@ -110,13 +119,13 @@ impl Link {
                 )));
             }
             for r in &data.references {
-                self.ensure_reference(src_subject, r, depth + 1).await?;
+                self.ensure_reference(src_subject, r, depth + 1, forward).await?;
             }
             let references = data
                 .references
                 .iter()
                 .map(|r| {
-                    let subject = self.mapping.dest_reference(src_subject, &r.subject).ok_or_else(|| {
+                    let subject = self.dest_reference(src_subject, &r.subject, forward).ok_or_else(|| {
                         SyncError::Fatal(format!("malformed reference subject '{}' in '{src_subject}'", r.subject))
                     })?;
                     Ok(Reference { name: r.name.clone(), subject, version: r.version })
@@ -133,6 +142,9 @@ impl Link {
                 Ok(_) => {
                     self.count(|c| c.versions_imported += 1);
                     self.dst_ok.lock().insert((dst_subject.to_string(), n));
+                    if forward {
+                        self.state.lock().forwarded.entry(src_subject.to_string()).or_default().insert(n);
+                    }
                     Ok(())
                 }
                 Err(e) if matches!(e.code(), Some(42205 | 42207)) => {
@@ -156,10 +168,16 @@ impl Link {
     }
 
     /// Make sure a referenced version exists on the destination (imported if missing).
-    pub(super) async fn ensure_reference(&self, referrer: &str, r: &Reference, depth: usize) -> Result<(), SyncError> {
+    pub(super) async fn ensure_reference(
+        &self,
+        referrer: &str,
+        r: &Reference,
+        depth: usize,
+        forward: bool,
+    ) -> Result<(), SyncError> {
         let bad = || SyncError::Fatal(format!("malformed reference subject '{}' in '{referrer}'", r.subject));
         let src_subject = self.mapping.source_reference(referrer, &r.subject).ok_or_else(bad)?;
-        let dst_subject = self.mapping.dest_subject(&src_subject).ok_or_else(bad)?;
+        let dst_subject = self.dest_subject(&src_subject, forward).ok_or_else(bad)?;
         if self.dst_ok.lock().contains(&(dst_subject.clone(), r.version)) {
             return Ok(());
         }
@@ -194,7 +212,7 @@ impl Link {
             .map_err(|e| side_err(&self.dst_name(), "reading a referenced version", e))?;
         if let Some(v) = existing {
             let d = VersionData::from(v);
-            if !self.same_version(&src_subject, &data, &d) {
+            if !self.same_version(&src_subject, &data, &d, forward) {
                 return Err(SyncError::Conflict(self.conflict_text(&src_subject, r.version, &data, &dst_subject, &d)));
             }
             self.dst_ok.lock().insert((dst_subject, r.version));
@@ -202,7 +220,7 @@ impl Link {
         }
         let mode = self.cfg.destination.get_mode(Some(&dst_subject), true).await.ok().flatten();
         self.ensure_import(&dst_subject, mode.as_deref()).await?;
-        self.import_version(&src_subject, &dst_subject, r.version, data, depth).await
+        self.import_version(&src_subject, &dst_subject, r.version, data, depth, forward).await
     }
 
     /// Phase 2 for one subject. Ok(false) when a delete must wait for a referrer's delete.
@@ -240,6 +258,15 @@ impl Link {
                 Ok(()) | Err(ClientError::Registry { code: 40401 | 40402, .. }) => {
                     self.count(|c| c.hard_deletes += 1);
                     self.dst_ok.lock().remove(&(dst.clone(), n));
+                    if fin.forward {
+                        let mut st = self.state.lock();
+                        if let Some(w) = st.forwarded.get_mut(&fin.src) {
+                            w.remove(&n);
+                            if w.is_empty() {
+                                st.forwarded.remove(&fin.src);
+                            }
+                        }
+                    }
                 }
                 Err(e) if e.code() == Some(42206) => {
                     fin.hard.push((n, false));

@@ -26,7 +26,7 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use crate::client::{ClientError, RegistryClient};
-use crate::mapping::{auto_context, ContextType, Mapping, Qualified, DEFAULT_CONTEXT};
+use crate::mapping::{ContextType, Mapping, Qualified, DEFAULT_CONTEXT};
 use crate::state::{now_ms, LinkState, RunState, StateFile};
 
 use plan::VersionCache;
@@ -51,6 +51,10 @@ pub struct LinkConfig {
     pub use_feed: bool,
     /// Mirror the source's global config to the destination scope.
     pub mirror_global_config: bool,
+    /// Source and destination are one registry on purpose (an exporter without
+    /// `schema.registry.url` exports from context to context); otherwise a destination that
+    /// turns out to be the source (same instance id, whatever the URLs) is refused.
+    pub within_registry: bool,
 }
 
 impl LinkConfig {
@@ -66,6 +70,7 @@ impl LinkConfig {
             poll_interval: Duration::from_secs(10),
             use_feed: true,
             mirror_global_config: true,
+            within_registry: false,
         }
     }
 }
@@ -125,6 +130,11 @@ pub struct Link {
     dst_listing: Mutex<Option<Arc<HashSet<String>>>>,
     /// Effective destination mode per context, during a full pass.
     context_modes: Mutex<HashMap<String, Option<String>>>,
+    /// The destination's instance id (None until read; Some(None) for a registry without one):
+    /// subjects that originated there are never sent back.
+    dst_instance: Mutex<Option<Option<String>>>,
+    /// Source and destination are the same registry (context-to-context export).
+    same_registry: bool,
 }
 
 /// The result of a pass.
@@ -138,11 +148,28 @@ pub struct PassReport {
 impl Link {
     /// Resolve the mapping (AUTO asks the source for its identity) and load saved state.
     pub async fn open(cfg: LinkConfig, file: StateFile) -> anyhow::Result<Arc<Link>> {
+        let (src_id, dst_id) = tokio::join!(cfg.source.identity(), cfg.destination.identity());
+        let src_id = src_id.unwrap_or_default();
+        let dst_id = match dst_id {
+            Ok(id) => Some(id),
+            // A registry without /v1/metadata/id has no instance id either.
+            Err(e) if !e.is_transient() => Some(Default::default()),
+            // Unreachable for now: read before the first pass.
+            Err(_) => None,
+        };
+        let same_registry = cfg.within_registry
+            || (src_id.instance_id.is_some() && dst_id.as_ref().is_some_and(|d| d.instance_id == src_id.instance_id));
+        if same_registry
+            && (!cfg.within_registry || matches!(cfg.context_type, ContextType::None | ContextType::Default))
+        {
+            anyhow::bail!(
+                "the destination {} is the source registry itself (instance id {}); a link within one registry needs contextType AUTO or CUSTOM and no destination URL",
+                cfg.destination.base(),
+                src_id.instance_id.as_deref().unwrap_or("-")
+            );
+        }
         let context = match (cfg.context_type, &cfg.context) {
-            (ContextType::Auto, None) => {
-                let id = cfg.source.cluster_id().await.ok().flatten();
-                Some(auto_context(id.as_deref(), cfg.source.base()))
-            }
+            (ContextType::Auto, None) => Some(src_id.auto_context(cfg.source.base())),
             (_, c) => c.clone(),
         };
         let mapping = Mapping::new(&cfg.subjects, cfg.context_type, context, &cfg.rename_format)
@@ -174,6 +201,8 @@ impl Link {
             last_save: Mutex::new(0),
             dst_listing: Mutex::default(),
             context_modes: Mutex::default(),
+            dst_instance: Mutex::new(dst_id.map(|d| d.instance_id)),
+            same_registry,
         }))
     }
 

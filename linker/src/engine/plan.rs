@@ -125,6 +125,9 @@ pub(super) struct Finish {
     pub(super) mode: Option<String>,
     pub(super) gone: bool,
     pub(super) fingerprint: String,
+    /// Forwarded (imported into the source from an origin context): kept under its name,
+    /// additive — see [`crate::provenance`].
+    pub(super) forward: bool,
 }
 
 impl Link {
@@ -147,14 +150,47 @@ impl Link {
         )
     }
 
-    pub(super) fn same_version(&self, src_subject: &str, s: &VersionData, d: &VersionData) -> bool {
+    /// A source subject's destination: mapped, or unchanged when forwarded.
+    pub(super) fn dest_subject(&self, src_subject: &str, forward: bool) -> Option<String> {
+        if forward {
+            Qualified::parse(src_subject).map(|q| q.qualified())
+        } else {
+            self.mapping.dest_subject(src_subject)
+        }
+    }
+
+    /// A reference's subject as written on the destination (unchanged when forwarded).
+    pub(super) fn dest_reference(&self, referrer: &str, reference: &str, forward: bool) -> Option<String> {
+        if forward {
+            Qualified::parse(reference).map(|_| reference.to_string())
+        } else {
+            self.mapping.dest_reference(referrer, reference)
+        }
+    }
+
+    /// Is this source subject forwarded (Some(true)), mirrored as the source's own (Some(false)),
+    /// or skipped (None: imported from the destination itself, or from no known origin)?
+    fn classify(&self, src_subject: &str, src: &SubjectSnapshot) -> Option<bool> {
+        let imported = src.mode.as_deref() == Some("IMPORT") && !src.versions.is_empty();
+        let before = self.state.lock().forwarded.contains_key(src_subject);
+        if !imported && !before {
+            return Some(false);
+        }
+        match crate::provenance::origin_of(src_subject) {
+            Some(origin) if self.dst_instance.lock().as_ref().is_none_or(|d| d.as_deref() == Some(origin)) => None,
+            Some(_) => Some(true),
+            None if before => Some(true),
+            None => None,
+        }
+    }
+
+    pub(super) fn same_version(&self, src_subject: &str, s: &VersionData, d: &VersionData, forward: bool) -> bool {
         let refs_match = s.references.len() == d.references.len()
             && s.references.iter().zip(&d.references).all(|(a, b)| {
                 a.name == b.name
                     && a.version == b.version
                     && self
-                        .mapping
-                        .dest_reference(src_subject, &a.subject)
+                        .dest_reference(src_subject, &a.subject, forward)
                         .is_some_and(|m| m == b.subject || Qualified::parse(&m) == Qualified::parse(&b.subject))
             });
         s.id == d.id && s.schema_type == d.schema_type && same_schema(&s.schema, &d.schema) && refs_match
@@ -162,14 +198,18 @@ impl Link {
 
     /// Phase 1 for one subject: compare, import what is missing; returns phase 2's work.
     pub(super) async fn phase_import(&self, src_subject: &str) -> Result<Option<Finish>, SyncError> {
-        let dst_subject = self
-            .mapping
-            .dest_subject(src_subject)
-            .ok_or_else(|| SyncError::Fatal(format!("malformed subject '{src_subject}'")))?;
         let src = fetch_subject(&self.cfg.source, &self.src_name(), src_subject, Some(&self.src_cache)).await?;
-        if src.mode.as_deref() == Some("IMPORT") && !src.versions.is_empty() {
-            // Imported into the source by another link: not exported again (no loops).
+        let Some(forward) = self.classify(src_subject, &src) else {
+            // Imported into the source from the destination, or from nowhere known: not
+            // exported again (no loops).
             self.count(|c| c.skipped_imported += 1);
+            return Ok(None);
+        };
+        let dst_subject = self
+            .dest_subject(src_subject, forward)
+            .ok_or_else(|| SyncError::Fatal(format!("malformed subject '{src_subject}'")))?;
+        if dst_subject == src_subject && self.same_registry {
+            // Exporting within one registry: a subject never lands on itself.
             return Ok(None);
         }
         let fingerprint = src.fingerprint();
@@ -177,12 +217,23 @@ impl Link {
             return Ok(None);
         }
         let dst = self.fetch_destination(&dst_subject).await?;
+        if forward && !dst.versions.is_empty() && matches!(dst.mode.as_deref(), None | Some("READWRITE")) {
+            // The destination writes this subject itself (its own, or promoted): left alone.
+            self.count(|c| c.skipped_imported += 1);
+            return Ok(None);
+        }
         let mut fin = Finish {
             src: src_subject.to_string(),
             dst: dst_subject.clone(),
             fingerprint,
             gone: src.versions.is_empty(),
+            forward,
             ..Default::default()
+        };
+        let written = if forward {
+            self.state.lock().forwarded.get(src_subject).cloned().unwrap_or_default()
+        } else {
+            Default::default()
         };
 
         // Compare what both sides hold.
@@ -190,10 +241,10 @@ impl Link {
         for (n, (s, s_deleted)) in &src.versions {
             match dst.versions.get(n) {
                 Some((d, d_deleted)) => {
-                    if !self.same_version(src_subject, s, d) {
+                    if !self.same_version(src_subject, s, d, forward) {
                         return Err(SyncError::Conflict(self.conflict_text(src_subject, *n, s, &dst_subject, d)));
                     }
-                    if *d_deleted && !*s_deleted {
+                    if *d_deleted && !*s_deleted && !forward {
                         return Err(SyncError::Conflict(format!(
                             "{} subject '{src_subject}' version {n} (id {}) is live but {} subject '{dst_subject}' version {n} was deleted there; the destination is left unchanged",
                             self.src_name(),
@@ -210,7 +261,9 @@ impl Link {
             }
         }
         for (n, (_, d_deleted)) in &dst.versions {
-            if !src.versions.contains_key(n) {
+            // A forwarding link removes only what it wrote: the destination may be ahead of the
+            // source (another path brought it newer versions).
+            if !src.versions.contains_key(n) && (!forward || written.contains(n)) {
                 fin.hard.push((*n, !*d_deleted));
             }
         }
@@ -227,7 +280,7 @@ impl Link {
             dst_mode = Some("IMPORT".into());
         }
         for (n, data, deleted) in missing {
-            self.import_version(src_subject, &dst_subject, n, data, 0).await?;
+            self.import_version(src_subject, &dst_subject, n, data, 0, forward).await?;
             if deleted {
                 fin.soft.push(n);
             }
