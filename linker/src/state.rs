@@ -44,6 +44,16 @@ pub struct Counts {
     pub retries: u64,
 }
 
+/// A destination scope's mode as it was before the link set IMPORT there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScopeMode {
+    /// `:.ctx:` or None for the global scope.
+    pub scope: Option<String>,
+    /// The mode set at that level (None: none was, it inherited).
+    pub original: Option<String>,
+}
+
 /// Persisted link state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -64,6 +74,9 @@ pub struct LinkState {
     /// Forwarded source subjects (imported into the source from an origin context) and the
     /// versions this link wrote for them: only those are removed when the source drops them.
     pub forwarded: BTreeMap<String, BTreeSet<i64>>,
+    /// The destination scope's mode before this link changed it (restored on a failed start,
+    /// a clean stop, and by `lockstep link promote --state-file`).
+    pub scope_mode: Option<ScopeMode>,
     pub counts: Counts,
     /// Records behind the source (feed) or subjects left in the current pass.
     pub lag: u64,

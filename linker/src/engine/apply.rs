@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::plan::{Finish, VersionData};
 use super::{abbreviate, side_err, Link, PassReport, SyncError};
 use crate::client::{ClientError, Reference, Registration};
-use crate::state::now_ms;
+use crate::state::{now_ms, ScopeMode};
 
 impl Link {
     // ------------------------------------------------------------------ destination scope
@@ -39,6 +39,16 @@ impl Link {
             .await
             .map_err(|e| side_err(&self.dst_name(), "listing subjects", e))?;
         if existing.is_empty() {
+            // Remember the mode set at that level before, so a failed start or a clean stop
+            // puts it back (the state is saved before the change).
+            if self.state.lock().scope_mode.is_none() {
+                let original = d
+                    .get_mode(scope.as_deref(), false)
+                    .await
+                    .map_err(|e| side_err(&self.dst_name(), "reading mode", e))?;
+                self.state.lock().scope_mode = Some(ScopeMode { scope: scope.clone(), original });
+                self.save(true);
+            }
             match d.set_mode(scope.as_deref(), "IMPORT", false).await {
                 Ok(()) => self.count(|c| c.modes_written += 1),
                 Err(e) if e.is_transient() => return Err(side_err(&self.dst_name(), "setting IMPORT mode", e)),
@@ -49,6 +59,24 @@ impl Link {
             }
         }
         Ok(())
+    }
+
+    /// Put back the destination scope's mode as it was before this link set IMPORT (a failed
+    /// start, a clean stop). Failures are logged and kept for the next try.
+    pub async fn restore_destination_mode(&self) {
+        let Some(sm) = self.state.lock().scope_mode.clone() else { return };
+        let d = &self.cfg.destination;
+        let r = match &sm.original {
+            Some(m) => d.set_mode(sm.scope.as_deref(), m, true).await,
+            None => d.delete_mode(sm.scope.as_deref()).await,
+        };
+        match r {
+            Ok(()) => {
+                self.state.lock().scope_mode = None;
+                self.save(true);
+            }
+            Err(e) => tracing::warn!("{}: cannot restore the mode of {:?}: {e}", self.dst_name(), sm.scope),
+        }
     }
 
     /// Mirror the source's global config onto the destination scope.

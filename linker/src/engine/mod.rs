@@ -279,7 +279,12 @@ impl Link {
         let head = if self.cfg.use_feed { self.feed_head(0).await? } else { None };
         self.set_state(RunState::Running, None);
         let r = self.full_pass().await;
-        self.finish_run(r, head)
+        let r = self.finish_run(r, head);
+        if r.is_err() && !self.state.lock().initial_sync_done {
+            // A link that failed to start leaves no changed mode behind.
+            self.restore_destination_mode().await;
+        }
+        r
     }
 
     fn finish_run(&self, r: Result<PassReport, SyncError>, head: Option<u64>) -> Result<PassReport, SyncError> {
@@ -319,7 +324,17 @@ impl Link {
 
     /// Run until `stop` turns true: an initial full pass (unless done before), then follow the
     /// source's change feed (or poll it). Returns Err when the link goes to ERROR.
-    pub async fn run(&self, mut stop: watch::Receiver<bool>) -> Result<(), SyncError> {
+    /// A clean stop, or a failure before the first full pass finished, restores the destination
+    /// scope's mode as it was (see [`Link::restore_destination_mode`]).
+    pub async fn run(&self, stop: watch::Receiver<bool>) -> Result<(), SyncError> {
+        let r = self.run_inner(stop).await;
+        if r.is_ok() || !self.state.lock().initial_sync_done {
+            self.restore_destination_mode().await;
+        }
+        r
+    }
+
+    async fn run_inner(&self, mut stop: watch::Receiver<bool>) -> Result<(), SyncError> {
         self.set_state(RunState::Starting, None);
         let mut backoff = Duration::from_millis(200);
         // Start: find out about the feed, make the initial pass.
