@@ -128,6 +128,8 @@ pub struct ClientOptions {
     pub user_info: Option<String>,
     /// PEM file with CA certificates to trust in addition to the built-in roots.
     pub ca_file: Option<PathBuf>,
+    /// PEM text of CA certificates (inline, instead of a file).
+    pub ca_pem: Option<Vec<u8>>,
     /// Accept any server certificate (testing only).
     pub insecure: bool,
     /// Per-request timeout (long polls add their own wait). Default 30 s.
@@ -165,7 +167,18 @@ impl RegistryClient {
             let pem = crate::provenance::read_bounded(path, MAX_PEM_BYTES)
                 .map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| anyhow::anyhow!("CA file {} holds no usable PEM certificate: {e}", path.display()))?;
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| anyhow::anyhow!("CA file {} holds no usable PEM certificate", path.display()))?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        if let Some(pem) = &opts.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| anyhow::anyhow!("the inline CA certificates hold no usable PEM certificate"))?;
             for c in certs {
                 b = b.add_root_certificate(c);
             }
