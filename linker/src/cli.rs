@@ -190,7 +190,7 @@ fn source_client(a: &SourceArgs) -> anyhow::Result<RegistryClient> {
             user_info: a.source_user_info.clone(),
             ca_file: a.source_ca_file.clone(),
             insecure: a.source_insecure,
-            timeout: None,
+            ..Default::default()
         },
     )
 }
@@ -203,7 +203,7 @@ fn destination_client(a: &DestinationArgs) -> anyhow::Result<RegistryClient> {
             user_info: a.destination_user_info.clone(),
             ca_file: a.destination_ca_file.clone(),
             insecure: a.destination_insecure,
-            timeout: None,
+            ..Default::default()
         },
     )
 }
@@ -493,9 +493,7 @@ async fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     let dst = destination_client(&a.destination)?;
     let (ct, context) = a.mapping.resolve()?;
     let context = match (ct, context) {
-        (ContextType::Auto, None) => {
-            Some(crate::mapping::auto_context(src.cluster_id().await.ok().flatten().as_deref(), src.base()))
-        }
+        (ContextType::Auto, None) => Some(src.auto_context().await),
         (_, c) => c,
     };
     let mapping =

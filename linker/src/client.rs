@@ -12,6 +12,29 @@ const CT: &str = "application/vnd.schemaregistry.v1+json";
 /// Characters escaped in a subject path segment (subjects may hold `/`).
 const SEGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'/').add(b'%').add(b'?').add(b'#').add(b'"').add(b'<').add(b'>');
 
+/// Largest CA/PEM file read (a bundle of a few hundred certificates).
+pub const MAX_PEM_BYTES: u64 = 1024 * 1024;
+
+/// Who a registry is: `GET /v1/metadata/id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `scope.clusters.schema-registry-cluster`.
+    pub cluster_id: Option<String>,
+    /// `lockstepInstanceId` (Lockstep registries only).
+    pub instance_id: Option<String>,
+}
+
+impl Identity {
+    /// The context AUTO gives this registry's subjects elsewhere: `.ls-…` for a Lockstep
+    /// registry (its origin, recognised by later links), else named for its cluster id or URL.
+    pub fn auto_context(&self, base: &str) -> String {
+        match &self.instance_id {
+            Some(id) => crate::provenance::origin_context(id),
+            None => crate::mapping::auto_context(self.cluster_id.as_deref(), base),
+        }
+    }
+}
+
 /// A registry error: Confluent's `error_code` and message, or a transport failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -105,6 +128,8 @@ pub struct ClientOptions {
     pub user_info: Option<String>,
     /// PEM file with CA certificates to trust in addition to the built-in roots.
     pub ca_file: Option<PathBuf>,
+    /// PEM text of CA certificates (inline, instead of a file).
+    pub ca_pem: Option<Vec<u8>>,
     /// Accept any server certificate (testing only).
     pub insecure: bool,
     /// Per-request timeout (long polls add their own wait). Default 30 s.
@@ -139,10 +164,21 @@ impl RegistryClient {
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true);
         if let Some(path) = &opts.ca_file {
-            let pem =
-                std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", path.display()))?;
+            let pem = crate::provenance::read_bounded(path, MAX_PEM_BYTES)
+                .map_err(|e| anyhow::anyhow!("cannot read CA file {}: {e}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| anyhow::anyhow!("CA file {} holds no usable PEM certificate: {e}", path.display()))?;
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| anyhow::anyhow!("CA file {} holds no usable PEM certificate", path.display()))?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        if let Some(pem) = &opts.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| anyhow::anyhow!("the inline CA certificates hold no usable PEM certificate"))?;
             for c in certs {
                 b = b.add_root_certificate(c);
             }
@@ -219,7 +255,7 @@ impl RegistryClient {
 
     /// `GET /subjects` (all contexts).
     pub async fn subjects(&self) -> Result<Vec<String>, ClientError> {
-        self.get("/subjects").await
+        Ok(self.get::<Option<Vec<String>>>("/subjects").await?.unwrap_or_default())
     }
 
     /// `GET /subjects?subjectPrefix=…&deleted=…`; `prefix` None = the registry's default listing.
@@ -229,7 +265,8 @@ impl RegistryClient {
             path.push_str("&subjectPrefix=");
             path.push_str(&utf8_percent_encode(p, SEGMENT).to_string().replace('&', "%26").replace('+', "%2B"));
         }
-        self.get(&path).await
+        // Some registries answer `null` for an empty list.
+        Ok(self.get::<Option<Vec<String>>>(&path).await?.unwrap_or_default())
     }
 
     /// `GET /subjects/{s}/versions`.
@@ -239,9 +276,10 @@ impl RegistryClient {
 
     /// `GET /subjects/{s}/versions?deleted=…`; an unknown subject is an empty list.
     pub async fn versions_with(&self, subject: &str, deleted: bool) -> Result<Vec<i64>, ClientError> {
-        match self.get(&format!("/subjects/{}/versions?deleted={deleted}", Self::subject_path(subject))).await {
+        let path = format!("/subjects/{}/versions?deleted={deleted}", Self::subject_path(subject));
+        match self.get::<Option<Vec<i64>>>(&path).await {
             Err(e) if e.code() == Some(40401) => Ok(Vec::new()),
-            r => r,
+            r => r.map(Option::unwrap_or_default),
         }
     }
 
@@ -392,8 +430,25 @@ impl RegistryClient {
 
     /// `GET /v1/metadata/id` → the schema-registry cluster id, if the registry says one.
     pub async fn cluster_id(&self) -> Result<Option<String>, ClientError> {
+        Ok(self.identity().await?.cluster_id)
+    }
+
+    /// `GET /v1/metadata/id` → cluster id and (Lockstep) instance id.
+    pub async fn identity(&self) -> Result<Identity, ClientError> {
         let v: Value = self.get("/v1/metadata/id").await?;
-        Ok(v["scope"]["clusters"]["schema-registry-cluster"].as_str().map(String::from))
+        Ok(Identity {
+            cluster_id: v["scope"]["clusters"]["schema-registry-cluster"].as_str().map(String::from),
+            instance_id: v["lockstepInstanceId"]
+                .as_str()
+                .filter(|s| crate::provenance::is_instance_id(s))
+                .map(String::from),
+        })
+    }
+
+    /// AUTO's context for this registry (see [`Identity::auto_context`]); an unreachable or
+    /// silent registry is named for its URL.
+    pub async fn auto_context(&self) -> String {
+        self.identity().await.unwrap_or_default().auto_context(&self.base)
     }
 
     /// Lockstep's change feed: records at offsets ≥ `from`, waiting up to `timeout_ms` for one.

@@ -95,10 +95,35 @@ fn ok(body: Value) -> ApiResult {
     Ok(json_response(StatusCode::OK, &body))
 }
 
+/// What anonymous `/exporters` callers may make this registry do.
+#[derive(Debug, Clone, Default)]
+pub struct ExporterOptions {
+    /// The only directory `schema.registry.ssl.ca.location` may name a file in. None (the
+    /// default): no local files at all, CA certificates only inline
+    /// (`schema.registry.ssl.truststore.certificates`).
+    pub file_dir: Option<PathBuf>,
+    /// URL prefixes `schema.registry.url` must start with. Empty (the default): any URL.
+    pub allowed_destinations: Vec<String>,
+}
+
+/// Config keys whose values are secrets: shown as [`HIDDEN`] on read.
+const SECRET_KEYS: &[&str] = &["basic.auth.user.info", "bearer.auth.token", "bearer.auth.client.secret"];
+/// What a secret reads as (Kafka's and Confluent's mask).
+pub const HIDDEN: &str = "[hidden]";
+
+fn is_secret(key: &str) -> bool {
+    SECRET_KEYS.contains(&key) || key.contains("password")
+}
+
+fn masked(config: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    config.iter().map(|(k, v)| (k.clone(), if is_secret(k) { HIDDEN.to_string() } else { v.clone() })).collect()
+}
+
 /// All exporters of this registry.
 pub struct ExporterManager {
     dir: PathBuf,
     self_url: String,
+    options: ExporterOptions,
     exporters: Mutex<BTreeMap<String, Exporter>>,
 }
 
@@ -113,11 +138,21 @@ impl ExporterManager {
     /// Load the exporters saved under `state_dir` and start those not paused or in error.
     /// Must be called inside a tokio runtime. `self_url` is this registry's own URL.
     pub async fn open(state_dir: &Path, self_url: String) -> anyhow::Result<Arc<ExporterManager>> {
+        Self::open_with(state_dir, self_url, ExporterOptions::default()).await
+    }
+
+    /// [`ExporterManager::open`] with options (allowed file directory and destinations).
+    pub async fn open_with(
+        state_dir: &Path,
+        self_url: String,
+        options: ExporterOptions,
+    ) -> anyhow::Result<Arc<ExporterManager>> {
         std::fs::create_dir_all(state_dir)
             .map_err(|e| anyhow::anyhow!("cannot create exporter directory {}: {e}", state_dir.display()))?;
         let mgr = Arc::new(ExporterManager {
             dir: state_dir.to_path_buf(),
             self_url: self_url.trim_end_matches('/').to_string(),
+            options,
             exporters: Mutex::new(BTreeMap::new()),
         });
         let mut entries: Vec<PathBuf> = std::fs::read_dir(state_dir)?
@@ -168,8 +203,10 @@ impl ExporterManager {
 
     async fn build_link(&self, info: &ExporterInfo) -> anyhow::Result<Arc<Link>> {
         let src = RegistryClient::new(&self.self_url);
-        let dst = destination_client(&info.config).map_err(|e| anyhow::anyhow!(e.message))?;
-        let mut cfg = LinkConfig::new(src, dst);
+        let dst = destination_client(&info.config, &self.options).map_err(|e| anyhow::anyhow!(e.message))?;
+        let within_registry = dst.is_none();
+        let mut cfg = LinkConfig::new(src.clone(), dst.unwrap_or(src));
+        cfg.within_registry = within_registry;
         cfg.subjects = info.subjects.clone();
         cfg.context_type = info.context_type;
         cfg.context = info.context.clone();
@@ -203,28 +240,50 @@ fn is_running(ex: &Exporter) -> bool {
     ex.run.as_ref().is_some_and(|(_, h)| !h.is_finished())
 }
 
-fn destination_client(config: &BTreeMap<String, String>) -> Result<RegistryClient, ExporterError> {
-    let invalid = |m: String| ExporterError::conflict(40951, m);
-    let url = config
-        .get("schema.registry.url")
-        .and_then(|u| u.split(',').map(str::trim).find(|u| !u.is_empty()))
-        .ok_or_else(|| invalid("Missing or invalid exporter config: schema.registry.url is required".into()))?;
+/// The destination of an exporter's config; None without `schema.registry.url` (an export
+/// within this registry, from context to context, as Confluent's exporters do).
+fn destination_client(
+    config: &BTreeMap<String, String>,
+    options: &ExporterOptions,
+) -> Result<Option<RegistryClient>, ExporterError> {
+    let invalid = |m: String| ExporterError::conflict(40951, format!("Missing or invalid exporter config: {m}"));
+    let Some(url) = config.get("schema.registry.url").and_then(|u| u.split(',').map(str::trim).find(|u| !u.is_empty()))
+    else {
+        return Ok(None);
+    };
+    if !options.allowed_destinations.is_empty()
+        && !options.allowed_destinations.iter().any(|p| url.starts_with(p.as_str()))
+    {
+        return Err(invalid(format!("schema.registry.url {url} is not an allowed destination")));
+    }
     let user_info = match config.get("basic.auth.credentials.source").map(|s| s.to_ascii_uppercase()) {
         None => config.get("basic.auth.user.info").cloned(),
         Some(s) if s == "USER_INFO" => config.get("basic.auth.user.info").cloned(),
-        Some(s) => {
-            return Err(invalid(format!(
-                "Missing or invalid exporter config: basic.auth.credentials.source {s} is not supported (USER_INFO)"
-            )))
-        }
+        Some(s) => return Err(invalid(format!("basic.auth.credentials.source {s} is not supported (USER_INFO)"))),
+    };
+    let ca_file = match config.get("schema.registry.ssl.ca.location") {
+        None => None,
+        Some(p) => Some(allowed_file(p, options).ok_or_else(|| {
+            // The same answer whether or not the file exists: no probing of local paths.
+            invalid("schema.registry.ssl.ca.location must name a file in the directory allowed for exporter files (or use schema.registry.ssl.truststore.certificates with inline PEM)".into())
+        })?),
     };
     let opts = ClientOptions {
         user_info,
-        ca_file: config.get("schema.registry.ssl.ca.location").map(PathBuf::from),
+        ca_file,
+        ca_pem: config.get("schema.registry.ssl.truststore.certificates").map(|p| p.as_bytes().to_vec()),
         insecure: config.get("lockstep.ssl.insecure").is_some_and(|v| v.eq_ignore_ascii_case("true")),
         timeout: None,
     };
-    RegistryClient::with_options(url, &opts).map_err(|e| invalid(format!("Missing or invalid exporter config: {e}")))
+    RegistryClient::with_options(url, &opts).map(Some).map_err(|e| invalid(format!("{e}")))
+}
+
+/// `path` resolved inside the allowed directory (None: no directory allowed, outside it, or
+/// missing — one answer for all).
+fn allowed_file(path: &str, options: &ExporterOptions) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(options.file_dir.as_ref()?).ok()?;
+    let p = std::fs::canonicalize(dir.join(path)).ok()?;
+    (p.starts_with(&dir) && p.is_file()).then_some(p)
 }
 
 // ---------------------------------------------------------------------------- requests
@@ -270,7 +329,7 @@ fn config_strings(m: BTreeMap<String, Value>) -> BTreeMap<String, String> {
 }
 
 /// Validate an exporter's fields (40950/40951/40952), filling defaults.
-fn validate(info: &mut ExporterInfo) -> Result<(), ExporterError> {
+fn validate(info: &mut ExporterInfo, options: &ExporterOptions) -> Result<(), ExporterError> {
     if !valid_name(&info.name) {
         return Err(ExporterError::conflict(40950, format!("Missing or invalid exporter name '{}'", info.name)));
     }
@@ -300,7 +359,7 @@ fn validate(info: &mut ExporterInfo) -> Result<(), ExporterError> {
         ContextType::None | ContextType::Default => info.context = None,
         _ => {}
     }
-    destination_client(&info.config)?;
+    destination_client(&info.config, options)?;
     Mapping::new(
         &info.subjects,
         info.context_type,
@@ -342,7 +401,7 @@ async fn create(State(m): State<Mgr>, headers: HeaderMap, body: Bytes) -> ApiRes
         subject_rename_format: req.subject_rename_format.unwrap_or_default(),
         config: config_strings(req.config.unwrap_or_default()),
     };
-    validate(&mut info)?;
+    validate(&mut info, &m.options)?;
     {
         let map = m.exporters.lock().await;
         if map.contains_key(&info.name) {
@@ -353,8 +412,7 @@ async fn create(State(m): State<Mgr>, headers: HeaderMap, body: Bytes) -> ApiRes
         }
     }
     if info.context_type == ContextType::Auto && info.context.is_none() {
-        let id = RegistryClient::new(&m.self_url).cluster_id().await.ok().flatten();
-        info.context = Some(auto_context(id.as_deref(), &m.self_url));
+        info.context = Some(RegistryClient::new(&m.self_url).auto_context().await);
     }
     // A previous exporter of the same name left its state: start afresh.
     let _ = std::fs::remove_file(m.state_path(&info.name));
@@ -373,7 +431,8 @@ async fn create(State(m): State<Mgr>, headers: HeaderMap, body: Bytes) -> ApiRes
 async fn get_one(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
     let map = m.exporters.lock().await;
     let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
-    ok(serde_json::to_value(&ex.info).map_err(ExporterError::internal)?)
+    let info = ExporterInfo { config: masked(&ex.info.config), ..ex.info.clone() };
+    ok(serde_json::to_value(&info).map_err(ExporterError::internal)?)
 }
 
 fn require_paused(ex: &Exporter) -> Result<(), ExporterError> {
@@ -385,7 +444,7 @@ fn require_paused(ex: &Exporter) -> Result<(), ExporterError> {
 
 /// Apply an updated `info` to a paused exporter (the link is rebuilt; a new destination starts afresh).
 async fn replace(m: &ExporterManager, ex: &mut Exporter, mut info: ExporterInfo) -> Result<(), ExporterError> {
-    validate(&mut info)?;
+    validate(&mut info, &m.options)?;
     if info.context_type == ContextType::Auto && info.context.is_none() {
         info.context = ex.info.context.clone().or_else(|| Some(auto_context(None, &m.self_url)));
     }
@@ -430,7 +489,8 @@ async fn update(State(m): State<Mgr>, UrlPath(name): UrlPath<String>, headers: H
         for (k, v) in c {
             if v.is_null() {
                 info.config.remove(&k);
-            } else {
+            } else if !(is_secret(&k) && v.as_str() == Some(HIDDEN)) {
+                // A masked secret sent back unchanged keeps the secret.
                 info.config.insert(k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
             }
         }
@@ -469,7 +529,7 @@ async fn status(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResu
 async fn get_config(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
     let map = m.exporters.lock().await;
     let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
-    ok(serde_json::to_value(&ex.info.config).map_err(ExporterError::internal)?)
+    ok(serde_json::to_value(masked(&ex.info.config)).map_err(ExporterError::internal)?)
 }
 
 async fn put_config(
@@ -486,7 +546,7 @@ async fn put_config(
     for (k, v) in update {
         if v.is_null() {
             info.config.remove(&k);
-        } else {
+        } else if !(is_secret(&k) && v.as_str() == Some(HIDDEN)) {
             info.config.insert(k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
         }
     }

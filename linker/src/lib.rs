@@ -3,7 +3,8 @@
 //!
 //! - [`client`]: the registry REST client (basic auth, TLS);
 //! - [`mapping`]: subject selection, contexts and renaming;
-//! - [`engine`]: the link itself (full passes, change feed or polling, conflicts);
+//! - [`engine`]: the link itself (planning, applying, following the feed, polling);
+//! - [`provenance`]: instance ids and origins (chains, hubs, meshes without loops);
 //! - [`state`]: persisted link state;
 //! - [`cli`]: `lockstep link` and its subcommands (`promote`, `verify`, `status`);
 //! - [`exporters`]: the in-process `/exporters` API.
@@ -13,6 +14,7 @@ pub mod client;
 pub mod engine;
 pub mod exporters;
 pub mod mapping;
+pub mod provenance;
 pub mod state;
 
 pub use client::{ClientError, ClientOptions, RegistryClient};

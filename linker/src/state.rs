@@ -1,7 +1,7 @@
 //! A link's state (position, state, counts, lag, last error), persisted as JSON, written
 //! atomically (temp file + fsync + rename) so it survives restarts and crashes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -44,6 +44,16 @@ pub struct Counts {
     pub retries: u64,
 }
 
+/// A destination scope's mode as it was before the link set IMPORT there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScopeMode {
+    /// `:.ctx:` or None for the global scope.
+    pub scope: Option<String>,
+    /// The mode set at that level (None: none was, it inherited).
+    pub original: Option<String>,
+}
+
 /// Persisted link state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -61,6 +71,12 @@ pub struct LinkState {
     pub dirty: BTreeSet<String>,
     /// Source subjects this link has exported (to mirror their later hard deletion).
     pub exported: BTreeSet<String>,
+    /// Forwarded source subjects (imported into the source from an origin context) and the
+    /// versions this link wrote for them: only those are removed when the source drops them.
+    pub forwarded: BTreeMap<String, BTreeSet<i64>>,
+    /// The destination scope's mode before this link changed it (restored on a failed start,
+    /// a clean stop, and by `lockstep link promote --state-file`).
+    pub scope_mode: Option<ScopeMode>,
     pub counts: Counts,
     /// Records behind the source (feed) or subjects left in the current pass.
     pub lag: u64,

@@ -54,7 +54,9 @@ async fn exporters_api_runs_a_link_and_survives_a_restart() {
     });
     assert_eq!(call("POST", &ex(""), Some(create.clone())).await, (200, json!({"name": "dr"})));
     assert_eq!(call("POST", &ex(""), Some(create)).await.1["error_code"], 40960);
-    let (s, e) = call("POST", &ex(""), Some(json!({"name": "x", "config": {}}))).await;
+    let bad =
+        json!({"name": "x", "config": {"schema.registry.url": b.url, "basic.auth.credentials.source": "SASL_INHERIT"}});
+    let (s, e) = call("POST", &ex(""), Some(bad)).await;
     assert_eq!((s, e["error_code"].as_i64()), (409, Some(40951)));
     let (_, e) =
         call("POST", &ex(""), Some(json!({"name": "bad name!", "config": {"schema.registry.url": b.url}}))).await;
@@ -97,7 +99,12 @@ async fn exporters_api_runs_a_link_and_survives_a_restart() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(dst.versions_with(":.dr:while-paused", true).await.unwrap().is_empty());
     assert_eq!(call("PUT", &ex("/dr/config"), Some(json!({"basic.auth.user.info": "u:p"}))).await.0, 200);
-    assert_eq!(call("GET", &ex("/dr/config"), None).await.1["basic.auth.user.info"], "u:p");
+    // Secrets are masked on read; sending the mask back keeps the secret.
+    assert_eq!(call("GET", &ex("/dr/config"), None).await.1["basic.auth.user.info"], "[hidden]");
+    assert_eq!(call("GET", &ex("/dr"), None).await.1["config"]["basic.auth.user.info"], "[hidden]");
+    assert_eq!(call("PUT", &ex("/dr/config"), Some(json!({"basic.auth.user.info": "[hidden]"}))).await.0, 200);
+    let saved = std::fs::read_to_string(state.join("dr.json")).unwrap();
+    assert!(saved.contains("u:p"), "{saved}");
     assert_eq!(call("PUT", &ex("/dr/reset"), None).await, (200, json!({"name": "dr"})));
     assert_eq!(call("GET", &ex("/dr/status"), None).await.1["offset"], 0);
 
@@ -110,9 +117,13 @@ async fn exporters_api_runs_a_link_and_survives_a_restart() {
     assert_eq!(call("GET", &ex("/dr/status"), None).await.1["state"], "PAUSED");
     assert_eq!(call("PUT", &ex("/dr/resume"), None).await.0, 200);
     eventually(10, "resumed export", || async { dst.version(":.dr:while-paused", "1").await.ok() }).await;
-    let (_, st) = call("GET", &ex("/dr/status"), None).await;
+    // The initial pass after a reset ends by taking the feed's position.
+    let st = eventually(10, "position", || async {
+        let (_, st) = call("GET", &ex("/dr/status"), None).await;
+        (st["offset"].as_u64()? > 0).then_some(st)
+    })
+    .await;
     assert_eq!(st["state"], "RUNNING");
-    assert!(st["offset"].as_u64().unwrap() > 0);
 
     assert_eq!(call("DELETE", &ex("/dr"), None).await.0, 204);
     assert_eq!(call("GET", &ex("/dr"), None).await.1["error_code"], 40450);
@@ -151,4 +162,77 @@ async fn an_exporter_in_error_names_both_sides_and_resumes_after_the_fix() {
     eventually(10, "resumed", || async { b.client().version("orders", "1").await.ok() }).await;
     mgr.shutdown().await;
     drop(a.stop().await);
+}
+
+async fn manager(options: linker::exporters::ExporterOptions) -> (String, Reg, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    let url = format!("http://{addr}");
+    let mgr =
+        linker::exporters::ExporterManager::open_with(&dir.path().join("ex"), url.clone(), options).await.unwrap();
+    let a = start_at(&dir.path().join("data"), &addr, linker::exporters::router(mgr)).await;
+    (url, a, dir)
+}
+
+#[tokio::test]
+async fn exporters_read_no_arbitrary_files_and_reach_only_allowed_destinations() {
+    let b = start().await;
+    let (url, _a, _d) = manager(Default::default()).await;
+    let ex = format!("{url}/exporters");
+    let with = |ca: &str| json!({"name": "t", "config": {"schema.registry.url": b.url, "schema.registry.ssl.ca.location": ca}});
+    // /dev/zero is refused at once (not read), and a missing file gets the same answer.
+    let t0 = std::time::Instant::now();
+    let (s, zero) = call("POST", &ex, Some(with("/dev/zero"))).await;
+    assert!(t0.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!((s, zero["error_code"].as_i64()), (409, Some(40951)));
+    let (_, missing) = call("POST", &ex, Some(with("/nonexistent/ca.pem"))).await;
+    let (_, existing) = call("POST", &ex, Some(with("/etc/hostname"))).await;
+    assert_eq!(zero, missing);
+    assert_eq!(zero, existing);
+
+    // A directory allowed for files, and an allow-list of destinations.
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(files.path().join("not-pem.txt"), "hello").unwrap();
+    let opts = linker::exporters::ExporterOptions {
+        file_dir: Some(files.path().to_path_buf()),
+        allowed_destinations: vec![b.url.clone()],
+    };
+    let (url, _a2, _d2) = manager(opts).await;
+    let ex = format!("{url}/exporters");
+    let (_, e) = call("POST", &ex, Some(with("../../etc/hostname"))).await;
+    assert_eq!(e, zero, "no escape from the allowed directory");
+    let (_, e) = call("POST", &ex, Some(with("not-pem.txt"))).await;
+    assert!(e["message"].as_str().unwrap().contains("PEM"), "{e}");
+    let other = json!({"name": "o", "config": {"schema.registry.url": "http://169.254.169.254"}});
+    let (s, e) = call("POST", &ex, Some(other)).await;
+    assert_eq!((s, e["error_code"].as_i64()), (409, Some(40951)));
+    assert!(e["message"].as_str().unwrap().contains("not an allowed destination"), "{e}");
+    let ok = json!({"name": "ok", "contextType": "CUSTOM", "context": ".c", "config": {"schema.registry.url": b.url}});
+    assert_eq!(call("POST", &ex, Some(ok)).await.0, 200);
+}
+
+#[tokio::test]
+async fn an_exporter_refuses_its_own_registry_but_exports_between_its_contexts() {
+    let (url, a, _d) = manager(Default::default()).await;
+    let ex = format!("{url}/exporters");
+    let src = a.client();
+    register(&src, "orders", &avro_record("O", &[("a", "int")])).await;
+    // Itself under another name (localhost instead of 127.0.0.1): recognised by instance id.
+    let port = a.addr.port();
+    let me = json!({"name": "me", "contextType": "NONE", "config": {"schema.registry.url": format!("http://localhost:{port}")}});
+    let (s, e) = call("POST", &ex, Some(me)).await;
+    assert_eq!((s, e["error_code"].as_i64()), (409, Some(40951)), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("source registry itself"), "{e}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(src.get_mode(Some("orders"), true).await.unwrap().as_deref(), Some("READWRITE"));
+    // Without a URL: an export within the registry, into another context.
+    let copy = json!({"name": "copy", "contextType": "CUSTOM", "context": ".copy", "config": {}});
+    assert_eq!(call("POST", &ex, Some(copy)).await.0, 200);
+    let v = eventually(10, "copied", || async { src.version(":.copy:orders", "1").await.ok() }).await;
+    assert_eq!(v.id, 1);
+    assert_eq!(src.get_mode(Some("orders"), true).await.unwrap().as_deref(), Some("READWRITE"));
+    let same = json!({"name": "same", "contextType": "NONE", "config": {}});
+    assert_eq!(call("POST", &ex, Some(same)).await.1["error_code"], 40951);
 }

@@ -28,7 +28,12 @@ pub async fn start() -> Reg {
 pub async fn start_at(dir: &Path, addr: &str, extra: axum::Router) -> Reg {
     let mut tries = 0;
     let reg = loop {
-        match registry::open_file_registry(dir, registry::RegistryConfig::default()) {
+        // Every Lockstep registry has an instance id kept with its data (the binary does the same).
+        let config = registry::RegistryConfig {
+            instance_id: linker::provenance::instance_id_in(dir).unwrap(),
+            ..Default::default()
+        };
+        match registry::open_file_registry(dir, config) {
             Ok(r) => break r,
             Err(e) if tries < 100 => {
                 tries += 1;

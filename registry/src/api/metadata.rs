@@ -17,8 +17,10 @@ pub async fn root() -> Response {
     ok(&json!({}))
 }
 
+/// Confluent's body, plus `lockstepInstanceId` when the registry has one (links read it to
+/// recognise a registry whatever URL names it, and to skip what originated there).
 async fn id(State(app): State<Shared>) -> Response {
-    ok(&json!({
+    let mut body = json!({
         "id": "",
         "scope": {
             "path": [],
@@ -27,7 +29,11 @@ async fn id(State(app): State<Shared>) -> Response {
                 "schema-registry-cluster": "schema-registry"
             }
         }
-    }))
+    });
+    if !app.registry.config.instance_id.is_empty() {
+        body["lockstepInstanceId"] = json!(app.registry.config.instance_id);
+    }
+    ok(&body)
 }
 
 async fn version() -> Response {

@@ -52,6 +52,8 @@ pub struct RegistryConfig {
     /// On a shared log: the longest a write may take (lock, barrier, produce, read-back) before
     /// it fails with 50002.
     pub write_timeout: Duration,
+    /// This registry's instance id (`lockstepInstanceId` in `/v1/metadata/id`; links use it for provenance).
+    pub instance_id: String,
 }
 
 impl Default for RegistryConfig {
@@ -61,6 +63,7 @@ impl Default for RegistryConfig {
             max_schema_bytes: 1024 * 1024,
             cluster_id: "lockstep".into(),
             write_timeout: Duration::from_secs(10),
+            instance_id: String::new(),
         }
     }
 }
