@@ -29,8 +29,11 @@ pub struct InstanceStatus {
 
 /// The newest report of every process alive.
 pub fn read(cfg: &Config) -> anyhow::Result<Vec<InstanceStatus>> {
-    let c: BaseConsumer =
-        client(&cfg.destination.bootstrap, &cfg.destination.properties).set("enable.partition.eof", "true").create()?;
+    let c: BaseConsumer = client(&cfg.destination.bootstrap, &cfg.destination.properties)
+        .set("group.id", format!("{}-status", cfg.progress_group()))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .create()?;
     let topic = cfg.status_topic();
     let (_, high) = c
         .fetch_watermarks(&topic, 0, Duration::from_secs(10))

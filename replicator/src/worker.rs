@@ -349,9 +349,9 @@ impl Worker {
         let provenance = format!("{}/{topic}/{partition}/{offset}", self.cfg.source.alias);
         if let Some(why) = invalid {
             match part.framing.on_invalid {
+                // The invalid field is copied as it is; a valid one keeps its rewrite.
                 InvalidPolicy::Pass => {
                     self.metrics.invalid_passed.fetch_add(1, Ordering::Relaxed);
-                    verdicts = [Verdict::Keep, Verdict::Keep];
                 }
                 InvalidPolicy::Stop => return self.halt(topic, partition, offset, &why),
                 InvalidPolicy::DeadLetter => {

@@ -101,7 +101,6 @@ async fn guids_and_header_references_are_imported_and_header_ids_translated() {
         .registries(&rs, &rd)
         .topics(&topic)
         .set("schemas", "policy = \"translate\"")
-        .set("", "[[schemas.topics]]\npattern = \".*\"\non_invalid = \"stop\"")
         .write(&s, "refs");
     let _r = Replicator::start(&conf);
     let got = read_all(&dst(), &topic, 3, Duration::from_secs(60));
