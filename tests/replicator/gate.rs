@@ -195,3 +195,34 @@ async fn invalid_records_pass_go_to_dead_letters_or_stop_only_their_partition() 
     assert!(log.contains("partition stopped at this record") && log.contains(&ts), "{log}");
     assert!(alive(&mut r));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs two Kafka clusters: run by tests/replicator/run.sh"]
+async fn ids_of_a_source_context_resolve_there() {
+    let s = Setup::new();
+    let (rs, rd) = (s.registry("src-registry"), s.registry("dst-registry"));
+    let topic = unique("ctx");
+    create_topic(&src(), &topic, 1, &[]).await;
+    // The same id means another schema in the default context.
+    let other = register(&rs.url, &format!("{topic}-other"), "\"long\"").await;
+    let v = register(&rs.url, &format!(":.eu:{topic}-value"), "\"string\"").await;
+    let id = v["id"].as_u64().unwrap() as u32;
+    assert_eq!(other["id"].as_u64().unwrap() as u32, id, "the test wants the same id in both contexts");
+    let mut value = vec![0u8];
+    value.extend_from_slice(&id.to_be_bytes());
+    value.extend_from_slice(&[0x02, b'x']);
+    produce_raw(&src(), &topic, 0, &[(b"k".to_vec(), value.clone(), vec![])]).await;
+    let conf = Conf::new("ctx")
+        .registries(&rs, &rd)
+        .set("registries", "source_context = \".eu\"")
+        .topics(&topic)
+        .set("", format!("[[schemas.topics]]\npattern = \"{topic}\"\nkey = false\non_invalid = \"stop\""))
+        .write(&s, "ctx");
+    let _r = Replicator::start(&conf);
+    let got = read_all(&dst(), &topic, 1, Duration::from_secs(60));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].3, value);
+    let d: Value =
+        reqwest::get(format!("{}/schemas/ids/{id}?subject=:.eu:", rd.url)).await.unwrap().json().await.unwrap();
+    assert_eq!(d["schema"], "\"string\"", "{d}");
+}
