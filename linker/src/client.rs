@@ -253,6 +253,11 @@ impl RegistryClient {
         Self::decode(self.req(method, path).header("Content-Type", CT).json(body).send().await?).await
     }
 
+    /// `GET path` (with its query) as JSON, for calls without a typed helper.
+    pub async fn get_json(&self, path: &str) -> Result<Value, ClientError> {
+        self.get(path).await
+    }
+
     /// `GET /subjects` (all contexts).
     pub async fn subjects(&self) -> Result<Vec<String>, ClientError> {
         Ok(self.get::<Option<Vec<String>>>("/subjects").await?.unwrap_or_default())

@@ -1,4 +1,5 @@
-//! `lockstep replicate --config FILE` and `lockstep replicate failover --config FILE --group G`.
+//! `lockstep replicate --config FILE`, `lockstep replicate failover --config FILE --group G` and
+//! `lockstep replicate status --config FILE`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,14 +10,15 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::gate::Gate;
+use crate::group::Coordinator;
 use crate::metrics::{self, Metrics};
 use crate::offsets::{self, Syncs};
-use crate::pipeline::Pipeline;
+use crate::status;
 
 #[derive(clap::Args, Debug)]
 #[command(
     args_conflicts_with_subcommands = true,
-    after_help = "Config file: see docs/replication.md. Example:\n  lockstep replicate --config eu-to-us.toml\n  lockstep replicate failover --config eu-to-us.toml --group billing"
+    after_help = "Config file: see docs/replication.md. Example:\n  lockstep replicate --config eu-to-us.toml\n  lockstep replicate failover --config eu-to-us.toml --group billing\n  lockstep replicate status --config eu-to-us.toml"
 )]
 pub struct ReplicateArgs {
     /// TOML file: clusters, registries, topics, schema policy, delivery.
@@ -39,6 +41,12 @@ pub enum ReplicateCommand {
         /// Print the offsets without committing them.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Per topic and partition: lag, rate, last error and the owner process (pid/worker),
+    /// with a progress bar while a partition catches up.
+    Status {
+        #[arg(long)]
+        config: PathBuf,
     },
 }
 
@@ -64,10 +72,16 @@ pub async fn run(args: ReplicateArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(ReplicateCommand::Status { config }) => {
+            let cfg = Config::load(&config)?;
+            let reports = tokio::task::spawn_blocking(move || status::read(&cfg)).await??;
+            print!("{}", status::render(&reports));
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             let path = args.config.context("give --config FILE (see docs/replication.md)")?;
             let cfg = Config::load(&path)?;
-            replicate(cfg, shutdown_signal()).await?;
+            replicate_file(cfg, Some(path), shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -78,6 +92,15 @@ pub async fn replicate(
     cfg: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    replicate_file(cfg, None, shutdown).await
+}
+
+/// [`replicate`], re-reading the topic selection from `path` (when given) as it changes.
+pub async fn replicate_file(
+    cfg: Config,
+    path: Option<PathBuf>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
     let _server = match &cfg.metrics_listen {
         Some(l) => Some(metrics::serve(l, cfg.name.clone(), metrics.clone()).await?),
@@ -85,13 +108,14 @@ pub async fn replicate(
     };
     let gate = Gate::open(&cfg, metrics.clone()).await?;
     let syncs = Arc::new(Syncs::default());
-    let pipeline = Pipeline::open(cfg.clone(), gate, metrics.clone(), syncs.clone()).await?;
+    let coordinator = Coordinator::open(cfg.clone(), path, gate, metrics.clone(), syncs.clone()).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let checkpointer = {
-        let (cfg, topics, stop) = (cfg.clone(), pipeline.topics.clone(), stop.clone());
+        let (cfg, shared, stop) = (cfg.clone(), coordinator.shared.clone(), stop.clone());
+        let owned = Arc::new(move || shared.owned());
         std::thread::Builder::new()
             .name("lockstep-checkpoints".into())
-            .spawn(move || offsets::checkpoint_loop(cfg, syncs, topics, stop))?
+            .spawn(move || offsets::checkpoint_loop(cfg, syncs, owned, stop))?
     };
     tracing::info!(
         name = %cfg.name,
@@ -99,6 +123,7 @@ pub async fn replicate(
         destination = %cfg.destination.bootstrap,
         delivery = ?cfg.delivery,
         policy = ?cfg.policy,
+        workers = cfg.workers,
         "replicating"
     );
     let s2 = stop.clone();
@@ -109,7 +134,7 @@ pub async fn replicate(
     });
     let result = tokio::task::spawn_blocking({
         let stop = stop.clone();
-        move || pipeline.run(stop)
+        move || coordinator.run(stop)
     })
     .await
     .context("the replication loop panicked")?;

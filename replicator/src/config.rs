@@ -19,6 +19,10 @@
 //! rename = "identity"            # or "prefix" with prefix = "eu."
 //! [schemas]
 //! policy = "preserve"            # preserve | translate | fail
+//! on_invalid = "pass"            # unframed key/value or unknown id: pass | dead-letter | stop
+//! [[schemas.topics]]             # per topic pattern, first match wins
+//! pattern = "metrics.*"
+//! key = false                    # keys are not schema-framed
 //! [delivery]
 //! mode = "exactly-once"          # exactly-once | at-least-once
 //! ```
@@ -48,6 +52,8 @@ pub struct RegistrySettings {
     /// `user:password` for basic auth.
     pub source_user_info: Option<String>,
     pub destination_user_info: Option<String>,
+    /// The source context ids are resolved in (e.g. `.eu`); default: the default context.
+    pub source_context: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,12 +89,34 @@ impl Default for TopicSettings {
 pub struct SchemaSettings {
     #[serde(default = "preserve")]
     pub policy: String,
+    /// What happens to a key or value that is not framed, or whose id/guid the source registry
+    /// does not know: `pass`, `dead-letter` or `stop` (that partition only).
+    #[serde(default = "pass")]
+    pub on_invalid: String,
+    /// Destination topic for `dead-letter` (default `lockstep-dead-letters.<name>`).
+    pub dead_letter_topic: Option<String>,
+    /// Per topic pattern: which fields are framed and the invalid-record policy.
+    #[serde(default)]
+    pub topics: Vec<TopicFraming>,
 }
 
 impl Default for SchemaSettings {
     fn default() -> Self {
-        Self { policy: preserve() }
+        Self { policy: preserve(), on_invalid: pass(), dead_letter_topic: None, topics: Vec::new() }
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicFraming {
+    pub pattern: String,
+    /// Keys carry a schema reference (default true).
+    #[serde(default = "yes")]
+    pub key: bool,
+    /// Values carry a schema reference (default true).
+    #[serde(default = "yes")]
+    pub value: bool,
+    pub on_invalid: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,11 +132,13 @@ pub struct DeliverySettings {
     /// (records are produced at once; only progress waits).
     #[serde(default)]
     pub batch_max_ms: Option<u64>,
+    /// Copy pipelines in this process (partitions are spread over them); default: the cores.
+    pub workers: Option<usize>,
 }
 
 impl Default for DeliverySettings {
     fn default() -> Self {
-        Self { mode: exactly_once(), batch_max_records: batch_records(), batch_max_ms: None }
+        Self { mode: exactly_once(), batch_max_records: batch_records(), batch_max_ms: None, workers: None }
     }
 }
 
@@ -120,11 +150,15 @@ pub struct OffsetSettings {
     pub groups: Vec<String>,
     #[serde(default = "five_seconds")]
     pub checkpoint_interval_ms: u64,
+    /// Groups (regexes, opt-in) whose translated offsets are also committed on the destination
+    /// continuously, while they have no active members there, never moving backwards.
+    #[serde(default)]
+    pub sync_groups: Vec<String>,
 }
 
 impl Default for OffsetSettings {
     fn default() -> Self {
-        Self { groups: all(), checkpoint_interval_ms: five_seconds() }
+        Self { groups: all(), checkpoint_interval_ms: five_seconds(), sync_groups: Vec::new() }
     }
 }
 
@@ -164,6 +198,12 @@ fn identity() -> String {
 fn preserve() -> String {
     "preserve".into()
 }
+fn pass() -> String {
+    "pass".into()
+}
+fn yes() -> bool {
+    true
+}
 fn exactly_once() -> String {
     "exactly-once".into()
 }
@@ -183,6 +223,34 @@ pub enum SchemaPolicy {
     Translate,
     /// Stop with an error.
     Fail,
+}
+
+/// What happens to a record the gate cannot check (not framed, or unknown to the source registry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidPolicy {
+    /// Copied untouched.
+    Pass,
+    /// Written to the dead-letter topic (with its source coordinates) instead.
+    DeadLetter,
+    /// That partition stops at the record; every other partition keeps flowing.
+    Stop,
+}
+
+fn invalid_policy(s: &str, what: &str) -> anyhow::Result<InvalidPolicy> {
+    Ok(match s {
+        "pass" => InvalidPolicy::Pass,
+        "dead-letter" => InvalidPolicy::DeadLetter,
+        "stop" => InvalidPolicy::Stop,
+        p => bail!("{what} must be pass, dead-letter or stop, not '{p}'"),
+    })
+}
+
+/// How one topic's records are framed and what happens to those that are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framing {
+    pub key: bool,
+    pub value: bool,
+    pub on_invalid: InvalidPolicy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,8 +276,16 @@ pub struct Config {
     pub batch_max_records: usize,
     pub batch_max: Duration,
     pub groups: Vec<Regex>,
+    pub sync_groups: Vec<Regex>,
     pub checkpoint_interval: Duration,
     pub metrics_listen: Option<String>,
+    /// Per topic pattern framing, first match wins; then `default_framing`.
+    pub framing: Vec<(Regex, Framing)>,
+    pub default_framing: Framing,
+    pub dead_letter_topic: String,
+    pub workers: usize,
+    /// `.ctx` or None for the default context.
+    pub source_context: Option<String>,
 }
 
 fn anchored(patterns: &[String], what: &str) -> anyhow::Result<Vec<Regex>> {
@@ -250,6 +326,32 @@ impl Config {
             "prefix" => bail!("topics.rename = \"prefix\" needs topics.prefix"),
             r => bail!("topics.rename must be identity or prefix, not '{r}'"),
         };
+        let default_framing = Framing {
+            key: true,
+            value: true,
+            on_invalid: invalid_policy(&s.schemas.on_invalid, "schemas.on_invalid")?,
+        };
+        let mut framing = Vec::new();
+        for t in &s.schemas.topics {
+            let re = anchored(std::slice::from_ref(&t.pattern), "schemas.topics.pattern")?.remove(0);
+            let on_invalid = match &t.on_invalid {
+                Some(p) => invalid_policy(p, "schemas.topics.on_invalid")?,
+                None => default_framing.on_invalid,
+            };
+            framing.push((re, Framing { key: t.key, value: t.value, on_invalid }));
+        }
+        let source_context = match s.registries.source_context.as_deref().map(str::trim) {
+            None | Some("" | ".") => None,
+            Some(c) if c.starts_with('.') && !c.contains(':') => Some(c.to_string()),
+            Some(c) => bail!("registries.source_context must look like '.name', not '{c}'"),
+        };
+        let dead_letter_topic =
+            s.schemas.dead_letter_topic.clone().unwrap_or_else(|| format!("lockstep-dead-letters.{}", s.name));
+        let workers = s
+            .delivery
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+            .clamp(1, 64);
         let has_registries = s.registries.source.is_some() && s.registries.destination.is_some();
         if !has_registries && (s.registries.source.is_some() || s.registries.destination.is_some()) {
             bail!("give both registries.source and registries.destination, or neither");
@@ -259,6 +361,12 @@ impl Config {
             include: anchored(&s.topics.include, "topics.include")?,
             exclude: anchored(&s.topics.exclude, "topics.exclude")?,
             groups: anchored(&s.offsets.groups, "offsets.groups")?,
+            sync_groups: anchored(&s.offsets.sync_groups, "offsets.sync_groups")?,
+            framing,
+            default_framing,
+            dead_letter_topic,
+            workers,
+            source_context,
             source: s.source,
             destination: s.destination,
             registries: s.registries,
@@ -284,6 +392,19 @@ impl Config {
         self.include.iter().any(|r| r.is_match(topic)) && !self.exclude.iter().any(|r| r.is_match(topic))
     }
 
+    /// How a source topic's records are framed.
+    pub fn framing(&self, topic: &str) -> Framing {
+        self.framing.iter().find(|(r, _)| r.is_match(topic)).map_or(self.default_framing, |(_, f)| *f)
+    }
+
+    /// The source topic of a destination topic (inverse of [`Config::destination_topic`]).
+    pub fn source_topic(&self, dest: &str) -> Option<String> {
+        match &self.prefix {
+            Some(p) => dest.strip_prefix(p.as_str()).map(str::to_string),
+            None => Some(dest.to_string()),
+        }
+    }
+
     /// The destination topic for a source topic.
     pub fn destination_topic(&self, topic: &str) -> String {
         match &self.prefix {
@@ -295,6 +416,11 @@ impl Config {
     /// The consumer group (on the destination cluster) holding this replication's progress.
     pub fn progress_group(&self) -> String {
         format!("lockstep-replicator-{}", self.name)
+    }
+
+    /// The compacted topic (on the destination cluster) where processes report their status.
+    pub fn status_topic(&self) -> String {
+        format!("lockstep-status.{}", self.name)
     }
 
     /// The compacted topic (on the destination cluster) holding consumer-group checkpoints.
@@ -333,5 +459,19 @@ mod tests {
         assert!(parse("[topics]\ninclude = [\"(\"]").unwrap_err().to_string().contains("topics.include"));
         assert!(parse("[registries]\nsource = \"http://a\"").is_err());
         assert!(parse("[bogus]\nx = 1").is_err());
+        assert!(parse("[schemas]\non_invalid = \"drop\"").unwrap_err().to_string().contains("schemas.on_invalid"));
+        assert!(parse("[registries]\nsource_context = \"ctx\"").is_err());
+    }
+
+    #[test]
+    fn framing_per_topic_pattern() {
+        let c = parse(
+            "[schemas]\non_invalid = \"stop\"\n[[schemas.topics]]\npattern = \"raw.*\"\nkey = false\non_invalid = \"dead-letter\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.framing("orders"), Framing { key: true, value: true, on_invalid: InvalidPolicy::Stop });
+        assert_eq!(c.framing("raw.clicks"), Framing { key: false, value: true, on_invalid: InvalidPolicy::DeadLetter });
+        assert_eq!(c.dead_letter_topic, "lockstep-dead-letters.t");
+        assert_eq!(parse("").unwrap().default_framing.on_invalid, InvalidPolicy::Pass);
     }
 }

@@ -1,13 +1,19 @@
-//! The schema gate: a record in Confluent's wire format reaches the destination cluster only
-//! once its schema id resolves in the destination registry.
+//! The schema gate: a record's key and value reach the destination cluster only once the schema
+//! they reference resolves in the destination registry. References are read in every form
+//! Confluent's clients write (see [`crate::wire`]): `0x00 + id` or `0x01 + guid` as a prefix, or
+//! the same bytes in the `__key_schema_id` / `__value_schema_id` header. Payloads are never
+//! decoded.
 //!
 //! - `preserve`: the subjects using the id are imported through the linker (same ids and
 //!   versions, destination subjects held in IMPORT mode, references first);
 //! - `translate`: the schema (and its references) is registered in the destination normally and
-//!   the record's 4 id bytes are rewritten with the destination's id;
-//! - `fail`: an id the destination does not hold with the same schema stops replication.
+//!   the id is rewritten where it was found (prefix or header); a guid is the same in every
+//!   registry, so it is only imported, never rewritten;
+//! - `fail`: a reference the destination does not hold with the same schema stops the partition.
 //!
-//! Resolved ids are cached (moka), so after the first record of a schema the cost is a lookup.
+//! A field that is not framed, or whose reference the source registry does not know, is
+//! [`Verdict::Invalid`]: the topic's `on_invalid` policy decides. Resolved references are
+//! cached (moka), so after the first record of a schema the cost is a lookup.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -21,7 +27,7 @@ use linker::{ClientError, ClientOptions, Link, LinkConfig, RegistryClient, SyncE
 
 use crate::config::{Config, SchemaPolicy};
 use crate::metrics::Metrics;
-use crate::wire;
+use crate::wire::{self, Location, SchemaRef};
 
 /// Why a record cannot pass.
 #[derive(Debug, thiserror::Error)]
@@ -43,13 +49,39 @@ fn client_err(side: &str, what: &str, e: ClientError) -> GateError {
     }
 }
 
+/// What to do with one field (key or value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Copy it as it is.
+    Keep,
+    /// Copy it with this payload (the id rewritten in the prefix).
+    Payload(Vec<u8>),
+    /// Copy it with this value in its schema-id header (the id rewritten in the header).
+    Header(Vec<u8>),
+    /// Not framed, or the source registry does not know the reference.
+    Invalid(String),
+}
+
+/// How a reference resolved: the destination id for an id, nothing to rewrite for a guid.
+#[derive(Debug, Clone, Copy)]
+enum Resolved {
+    Id(i32),
+    Guid,
+    /// The source registry does not know it.
+    Unknown,
+}
+
 pub struct Gate {
     policy: SchemaPolicy,
     source: RegistryClient,
     destination: RegistryClient,
     link: Arc<Link>,
-    /// Source id → destination id.
-    resolved: moka::sync::Cache<i32, i32>,
+    /// `?subject=:.ctx:` for lookups in the configured source context, or empty.
+    ctx_query: String,
+    resolved: moka::sync::Cache<SchemaRef, i32>,
+    guids: moka::sync::Cache<SchemaRef, ()>,
+    /// References the source registry did not know, asked again after a while.
+    unknown: moka::sync::Cache<SchemaRef, ()>,
     metrics: Arc<Metrics>,
 }
 
@@ -72,60 +104,141 @@ impl Gate {
             source,
             destination,
             link,
+            ctx_query: cfg.source_context.as_ref().map_or(String::new(), |c| format!("?subject=:{c}:")),
             resolved: moka::sync::Cache::builder().max_capacity(100_000).build(),
+            guids: moka::sync::Cache::builder().max_capacity(100_000).build(),
+            unknown: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(10)).build(),
             metrics,
         })))
     }
 
-    /// The bytes to produce for a key or value: unchanged, or with the id rewritten (translate).
-    /// Blocks (retrying transient failures, up to `patience`) until the id resolves.
-    pub fn pass(
+    /// Check one field. `header` is the value of the field's schema-id header, if the record
+    /// has one. Blocks (retrying transient failures, up to `patience`) until the reference
+    /// resolves in the destination.
+    pub fn check(
         &self,
         rt: &tokio::runtime::Handle,
-        bytes: &[u8],
+        payload: &[u8],
+        header: Option<&[u8]>,
         patience: Duration,
-    ) -> Result<Option<Vec<u8>>, GateError> {
-        let Some(h) = wire::parse(bytes) else { return Ok(None) };
-        let id = match self.resolved.get(&h.schema_id) {
-            Some(id) => id,
-            None => {
-                let deadline = std::time::Instant::now() + patience;
-                let mut wait = Duration::from_millis(100);
-                loop {
-                    match rt.block_on(self.resolve(h.schema_id)) {
-                        Ok(id) => {
-                            self.resolved.insert(h.schema_id, id);
-                            break id;
+    ) -> Result<Verdict, GateError> {
+        let (r, at) = match wire::locate(payload, header) {
+            Ok(Some(found)) => found,
+            Ok(None) => return Ok(Verdict::Invalid("not in Confluent's wire format".into())),
+            Err(m) => return Ok(Verdict::Invalid(m.into())),
+        };
+        let resolved = if let Some(id) = self.resolved.get(&r) {
+            Resolved::Id(id)
+        } else if self.guids.contains_key(&r) {
+            Resolved::Guid
+        } else if self.unknown.contains_key(&r) {
+            Resolved::Unknown
+        } else {
+            let deadline = std::time::Instant::now() + patience;
+            let mut wait = Duration::from_millis(100);
+            loop {
+                match rt.block_on(self.resolve(r)) {
+                    Ok(res) => {
+                        match res {
+                            Resolved::Id(id) => self.resolved.insert(r, id),
+                            Resolved::Guid => self.guids.insert(r, ()),
+                            Resolved::Unknown => self.unknown.insert(r, ()),
                         }
-                        Err(GateError::Transient(m)) if std::time::Instant::now() < deadline => {
-                            tracing::warn!("schema id {}: {m}; retrying", h.schema_id);
-                            std::thread::sleep(wait);
-                            wait = (wait * 2).min(Duration::from_secs(5));
-                        }
-                        Err(e) => return Err(e),
+                        break res;
                     }
+                    Err(GateError::Transient(m)) if std::time::Instant::now() < deadline => {
+                        tracing::warn!("schema {r}: {m}; retrying");
+                        std::thread::sleep(wait);
+                        wait = (wait * 2).min(Duration::from_secs(5));
+                    }
+                    Err(e) => return Err(e),
                 }
             }
         };
-        if id == h.schema_id {
-            return Ok(None);
+        let (SchemaRef::Id(from), Resolved::Id(to)) = (r, resolved) else {
+            return Ok(match resolved {
+                Resolved::Unknown => Verdict::Invalid(format!("schema {r} is not in the source registry")),
+                _ => Verdict::Keep,
+            });
+        };
+        if from == to {
+            return Ok(Verdict::Keep);
         }
-        Ok(wire::with_schema_id(bytes, id))
+        Ok(match at {
+            Location::Prefix => wire::with_schema_id(payload, to).map_or(Verdict::Keep, Verdict::Payload),
+            Location::Header => header.and_then(|h| wire::with_schema_id(h, to)).map_or(Verdict::Keep, Verdict::Header),
+        })
     }
 
-    async fn resolve(&self, id: i32) -> Result<i32, GateError> {
-        let src = self.source.schema_entity(i64::from(id)).await.map_err(|e| {
-            if e.code() == Some(40403) {
-                GateError::Fatal(format!("schema id {id} is not in the source registry {}", self.source.base()))
-            } else {
-                client_err("source", &format!("reading schema id {id}"), e)
-            }
-        })?;
+    async fn resolve(&self, r: SchemaRef) -> Result<Resolved, GateError> {
+        match r {
+            SchemaRef::Id(id) => self.resolve_id(id).await,
+            SchemaRef::Guid(g) => self.resolve_guid(&wire::guid_string(&g)).await,
+        }
+    }
+
+    async fn resolve_guid(&self, guid: &str) -> Result<Resolved, GateError> {
+        match self.destination.get_json(&format!("/schemas/guids/{guid}")).await {
+            Ok(_) => return Ok(Resolved::Guid),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(client_err("destination", &format!("reading schema guid {guid}"), e)),
+        }
+        let ids = match self.source.get_json(&format!("/schemas/guids/{guid}/ids")).await {
+            Ok(v) => v,
+            Err(e) if e.is_not_found() => return Ok(Resolved::Unknown),
+            Err(e) => return Err(client_err("source", &format!("reading schema guid {guid}"), e)),
+        };
+        let want = self.ctx_query.strip_prefix("?subject=:").and_then(|c| c.strip_suffix(':')).unwrap_or(".");
+        let entries: Vec<(String, i64)> = ids
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| Some((e["context"].as_str()?.to_string(), e["id"].as_i64()?)))
+            .collect();
+        let Some((_, id)) = entries.iter().find(|(c, _)| c == want).or(entries.first()) else {
+            return Ok(Resolved::Unknown);
+        };
+        if self.policy == SchemaPolicy::Fail {
+            return Err(GateError::Fatal(format!(
+                "schema guid {guid} is not in the destination registry {} (schemas.policy = \"fail\")",
+                self.destination.base()
+            )));
+        }
+        let id = i32::try_from(*id).map_err(|_| GateError::Fatal(format!("schema id {id} out of range")))?;
+        if let Resolved::Unknown = self.resolve_id(id).await? {
+            return Ok(Resolved::Unknown);
+        }
+        match self.destination.get_json(&format!("/schemas/guids/{guid}")).await {
+            Ok(_) => Ok(Resolved::Guid),
+            Err(e) if e.is_not_found() => Err(GateError::Fatal(format!(
+                "schema guid {guid} (source id {id}) did not appear in the destination registry after its import"
+            ))),
+            Err(e) => Err(client_err("destination", &format!("reading schema guid {guid}"), e)),
+        }
+    }
+
+    async fn resolve_id(&self, id: i32) -> Result<Resolved, GateError> {
+        let q = &self.ctx_query;
+        let src = match self.source.get_json(&format!("/schemas/ids/{id}{q}")).await {
+            Ok(v) => v,
+            Err(e) if e.code() == Some(40403) || e.is_not_found() => return Ok(Resolved::Unknown),
+            Err(e) => return Err(client_err("source", &format!("reading schema id {id}"), e)),
+        };
         let src_schema = src["schema"].as_str().unwrap_or_default().to_string();
+        let subjects_of = |id: i32| async move {
+            let v = self
+                .source
+                .get_json(&format!("/schemas/ids/{id}/versions{q}"))
+                .await
+                .map_err(|e| client_err("source", &format!("listing the subjects of id {id}"), e))?;
+            Ok::<Vec<String>, GateError>(
+                v.as_array().into_iter().flatten().filter_map(|e| Some(e["subject"].as_str()?.to_string())).collect(),
+            )
+        };
         match self.policy {
             SchemaPolicy::Fail => {
                 if self.destination_holds(id, &src_schema).await? {
-                    return Ok(id);
+                    return Ok(Resolved::Id(id));
                 }
                 Err(GateError::Fatal(format!(
                     "schema id {id} does not resolve to the same schema in the destination registry {} (schemas.policy = \"fail\")",
@@ -134,14 +247,9 @@ impl Gate {
             }
             SchemaPolicy::Preserve => {
                 if self.destination_holds(id, &src_schema).await? {
-                    return Ok(id);
+                    return Ok(Resolved::Id(id));
                 }
-                let subjects = self
-                    .source
-                    .subject_versions_of_id(i64::from(id))
-                    .await
-                    .map_err(|e| client_err("source", &format!("listing the subjects of id {id}"), e))?;
-                let names: Vec<String> = subjects.into_iter().map(|(s, _)| s).collect();
+                let names = subjects_of(id).await?;
                 if names.is_empty() {
                     return Err(GateError::Fatal(format!(
                         "schema id {id} is used by no subject in the source registry"
@@ -155,18 +263,13 @@ impl Gate {
                 if self.destination_holds(id, &src_schema).await? {
                     self.metrics.schemas_imported.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(id, subjects = ?names, "schema imported into the destination registry");
-                    Ok(id)
+                    Ok(Resolved::Id(id))
                 } else {
                     Err(GateError::Transient(format!("schema id {id} not yet visible in the destination registry")))
                 }
             }
             SchemaPolicy::Translate => {
-                let subjects = self
-                    .source
-                    .subject_versions_of_id(i64::from(id))
-                    .await
-                    .map_err(|e| client_err("source", &format!("listing the subjects of id {id}"), e))?;
-                let Some((subject, _)) = subjects.into_iter().next() else {
+                let Some(subject) = subjects_of(id).await?.into_iter().next() else {
                     return Err(GateError::Fatal(format!(
                         "schema id {id} is used by no subject in the source registry"
                     )));
@@ -174,14 +277,16 @@ impl Gate {
                 let new = Box::pin(self.translate(&subject, &src)).await?;
                 self.metrics.schemas_imported.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(source_id = id, destination_id = new, %subject, "schema registered in the destination registry");
-                i32::try_from(new).map_err(|_| GateError::Fatal(format!("destination id {new} out of range")))
+                i32::try_from(new)
+                    .map(Resolved::Id)
+                    .map_err(|_| GateError::Fatal(format!("destination id {new} out of range")))
             }
         }
     }
 
     async fn destination_holds(&self, id: i32, schema: &str) -> Result<bool, GateError> {
-        match self.destination.schema_by_id(i64::from(id)).await {
-            Ok(s) => Ok(same_schema(&s, schema)),
+        match self.destination.get_json(&format!("/schemas/ids/{id}{}", self.ctx_query)).await {
+            Ok(s) => Ok(same_schema(s["schema"].as_str().unwrap_or_default(), schema)),
             Err(e) if e.code() == Some(40403) => Ok(false),
             Err(e) => Err(client_err("destination", &format!("reading schema id {id}"), e)),
         }

@@ -20,11 +20,15 @@ pub struct Metrics {
     pub errors: AtomicU64,
     pub transactions: AtomicU64,
     pub schemas_imported: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    pub invalid_passed: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS_MS.len()],
     latency_count: AtomicU64,
     latency_sum_ms: AtomicU64,
     /// (source topic, partition) → records behind the source's end.
     pub lag: parking_lot::Mutex<BTreeMap<(String, i32), i64>>,
+    /// (source topic, partition) → (offset, reason) where the partition stopped.
+    pub halted: parking_lot::Mutex<BTreeMap<(String, i32), (i64, String)>>,
 }
 
 impl Metrics {
@@ -62,6 +66,26 @@ impl Metrics {
             "Schemas imported or registered in the destination registry.",
             &self.schemas_imported,
         );
+        counter(
+            &mut out,
+            "lockstep_replicator_dead_lettered_total",
+            "Records written to the dead-letter topic (on_invalid = dead-letter).",
+            &self.dead_lettered,
+        );
+        counter(
+            &mut out,
+            "lockstep_replicator_invalid_passed_total",
+            "Records not framed or with an unknown schema, copied untouched (on_invalid = pass).",
+            &self.invalid_passed,
+        );
+        let _ = writeln!(out, "# HELP lockstep_replicator_halted Partitions stopped at a record (1 each).");
+        let _ = writeln!(out, "# TYPE lockstep_replicator_halted gauge");
+        for ((topic, p), (offset, _)) in self.halted.lock().iter() {
+            let _ = writeln!(
+                out,
+                "lockstep_replicator_halted{{{l},topic=\"{topic}\",partition=\"{p}\",offset=\"{offset}\"}} 1"
+            );
+        }
         let _ = writeln!(out, "# HELP lockstep_replicator_lag_records Records behind the source partition's end.");
         let _ = writeln!(out, "# TYPE lockstep_replicator_lag_records gauge");
         for ((topic, p), lag) in self.lag.lock().iter() {

@@ -1,15 +1,18 @@
 //! Consumer offset translation.
 //!
-//! - **Offset syncs**: as records are delivered, pairs (source offset, destination offset) are
-//!   kept per partition (every 16th record and the last of every batch).
+//! - **Offset syncs** (anchors): a pair (source offset S, destination offset D) says "a consumer
+//!   starting at D on the destination sees exactly the copies of the source records from S on".
+//!   Every copied record is such a pair; only those where the source→destination delta changes
+//!   are kept (aborted source transactions, control records, loop-skipped or dead-lettered
+//!   records, compaction gaps, the destination's own transaction markers), plus the end of every
+//!   committed batch, so every committed source offset translates exactly.
 //! - **Checkpoints**: every `checkpoint_interval`, the committed offsets of the source consumer
-//!   groups (those matching `offsets.groups`) are translated through the syncs and written to the
-//!   compacted topic `lockstep-checkpoints.<name>` on the destination cluster.
+//!   groups (those matching `offsets.groups`) are fetched in one batch through one admin client,
+//!   translated and written to the compacted topic `lockstep-checkpoints.<name>` on the
+//!   destination; groups matching `offsets.sync_groups` are also committed on the destination
+//!   while they have no active members there, never backwards.
 //! - **Failover** (`lockstep replicate failover --group G`): the latest checkpoint of G is
 //!   committed as G's offsets on the destination cluster, so G resumes there.
-//!
-//! A committed source offset C is translated to the destination offset of the newest sync at or
-//! before C: never past C (no gap), at most 16 records of replay.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,38 +31,67 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::group_offsets::GroupOffsets;
 
-/// Sampling interval of the syncs.
-pub const SYNC_EVERY: i64 = 16;
-const SYNCS_KEPT: usize = 20_000;
+/// Anchors kept per partition (older committed offsets no longer translate).
+const SYNCS_KEPT: usize = 50_000;
 
-/// (source offset, destination offset) pairs of one partition, oldest first.
-type PartitionSyncs = VecDeque<(i64, i64)>;
+#[derive(Default)]
+struct PartitionSyncs {
+    /// Anchors where the delta changes, oldest first.
+    anchors: VecDeque<(i64, i64)>,
+    /// The newest anchor recorded (whether kept or not): nothing beyond it translates.
+    reach: Option<(i64, i64)>,
+}
 
-/// (destination topic, partition) → its syncs.
+/// (destination topic, partition) → its anchors.
 #[derive(Default)]
 pub struct Syncs {
     map: parking_lot::Mutex<BTreeMap<(String, i32), PartitionSyncs>>,
 }
 
 impl Syncs {
+    /// Record that a consumer at destination offset `dst` sees the copies of source offsets
+    /// `src` and on. Only committed copies may be recorded.
     pub fn record(&self, dest_topic: &str, partition: i32, src: i64, dst: i64) {
         let mut map = self.map.lock();
-        let q = map.entry((dest_topic.to_string(), partition)).or_default();
-        if q.back().is_some_and(|(s, _)| *s >= src) {
+        let ps = map.entry((dest_topic.to_string(), partition)).or_default();
+        if ps.reach.is_some_and(|(s, _)| s > src) {
             return;
         }
-        q.push_back((src, dst));
-        if q.len() > SYNCS_KEPT {
-            q.pop_front();
+        ps.reach = Some((src, dst));
+        match ps.anchors.back_mut() {
+            Some(b) if b.0 == src => b.1 = dst,
+            Some(b) if b.1 - b.0 == dst - src => {}
+            _ => {
+                ps.anchors.push_back((src, dst));
+                if ps.anchors.len() > SYNCS_KEPT {
+                    ps.anchors.pop_front();
+                }
+            }
         }
     }
 
-    /// The destination offset to resume at for committed source offset `committed`.
+    /// The destination offset a group that committed source offset `committed` resumes at:
+    /// exactly after the copies of what it processed. None when `committed` is beyond what has
+    /// been copied, or older than the anchors kept.
     pub fn translate(&self, dest_topic: &str, partition: i32, committed: i64) -> Option<i64> {
         let map = self.map.lock();
-        let q = map.get(&(dest_topic.to_string(), partition))?;
-        q.iter().rev().find(|(s, _)| *s <= committed).map(|(_, d)| *d)
+        let ps = map.get(&(dest_topic.to_string(), partition))?;
+        let reach = ps.reach?;
+        if committed > reach.0 {
+            return None;
+        }
+        if committed == reach.0 {
+            return Some(reach.1);
+        }
+        let i = ps.anchors.partition_point(|(s, _)| *s <= committed);
+        let (s, d) = *ps.anchors.get(i.checked_sub(1)?)?;
+        if s == committed {
+            return Some(d);
+        }
+        let next = ps.anchors.get(i).copied().unwrap_or(reach);
+        Some((committed - s + d).min(next.1))
     }
 }
 
@@ -97,83 +129,123 @@ pub async fn ensure_checkpoint_topic(cfg: &Config, admin: &AdminClient<DefaultCl
 }
 
 /// Checkpoint source consumer groups until `stop`: a blocking loop for its own thread.
+/// `owned` names the (source topic, partition)s this process copies: their syncs are here.
 pub fn checkpoint_loop(
     cfg: Config,
     syncs: Arc<Syncs>,
-    topics: Arc<parking_lot::Mutex<BTreeMap<String, usize>>>,
+    owned: Arc<dyn Fn() -> Vec<(String, i32)> + Send + Sync>,
     stop: Arc<AtomicBool>,
 ) {
-    let producer: BaseProducer = match client(&cfg.destination.bootstrap, &cfg.destination.properties).create() {
-        Ok(p) => p,
+    let setup = || -> anyhow::Result<(BaseProducer, BaseConsumer, GroupOffsets, GroupOffsets)> {
+        Ok((
+            client(&cfg.destination.bootstrap, &cfg.destination.properties).create()?,
+            client(&cfg.source.bootstrap, &cfg.source.properties).create()?,
+            GroupOffsets::new(client(&cfg.source.bootstrap, &cfg.source.properties))?,
+            GroupOffsets::new(client(&cfg.destination.bootstrap, &cfg.destination.properties))?,
+        ))
+    };
+    let (producer, lister, src_offsets, dst_offsets) = match setup() {
+        Ok(x) => x,
         Err(e) => {
-            tracing::error!("checkpoints disabled: cannot create a destination producer: {e}");
+            tracing::error!("checkpoints disabled: cannot create the clients: {e}");
             return;
         }
     };
-    let admin_client: BaseConsumer =
-        match client(&cfg.source.bootstrap, &cfg.source.properties).set("group.id", cfg.progress_group()).create() {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("checkpoints disabled: cannot create a source client: {e}");
-                return;
-            }
-        };
-    let own = cfg.progress_group();
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         if Instant::now() < next {
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
             continue;
         }
         next = Instant::now() + cfg.checkpoint_interval;
-        let groups = match admin_client.fetch_group_list(None, Duration::from_secs(10)) {
-            Ok(g) => g.groups().iter().map(|g| g.name().to_string()).collect::<Vec<_>>(),
-            Err(e) => {
-                tracing::warn!("cannot list the source's consumer groups: {e}");
-                continue;
-            }
-        };
-        let topics = topics.lock().clone();
-        for g in groups.into_iter().filter(|g| *g != own && cfg.groups.iter().any(|r| r.is_match(g))) {
-            if let Err(e) = checkpoint_group(&cfg, &g, &topics, &syncs, &producer) {
-                tracing::warn!(group = %g, "checkpoint failed: {e}");
-            }
+        let started = Instant::now();
+        match checkpoint_round(&cfg, &syncs, &owned(), &producer, &lister, &src_offsets, &dst_offsets) {
+            Ok(n) => tracing::debug!(groups = n, ms = started.elapsed().as_millis() as u64, "checkpointed"),
+            Err(e) => tracing::warn!("checkpoint round failed: {e:#}"),
         }
-        let _ = producer.flush(Duration::from_secs(10));
     }
 }
 
-fn checkpoint_group(
+/// One checkpoint round; the number of groups checkpointed.
+pub fn checkpoint_round(
     cfg: &Config,
-    group: &str,
-    topics: &BTreeMap<String, usize>,
     syncs: &Syncs,
+    owned: &[(String, i32)],
     producer: &BaseProducer,
-) -> anyhow::Result<()> {
-    let c: BaseConsumer = client(&cfg.source.bootstrap, &cfg.source.properties).set("group.id", group).create()?;
-    let mut tpl = TopicPartitionList::new();
-    for (t, n) in topics {
-        for p in 0..*n {
-            tpl.add_partition(t, p as i32);
+    lister: &BaseConsumer,
+    src_offsets: &GroupOffsets,
+    dst_offsets: &GroupOffsets,
+) -> anyhow::Result<usize> {
+    if owned.is_empty() {
+        return Ok(0);
+    }
+    let own = cfg.progress_group();
+    let groups: Vec<String> = lister
+        .fetch_group_list(None, Duration::from_secs(10))
+        .map_err(|e| anyhow::anyhow!("cannot list the source's consumer groups: {e}"))?
+        .groups()
+        .iter()
+        .map(|g| g.name().to_string())
+        .filter(|g| *g != own && cfg.groups.iter().any(|r| r.is_match(g)))
+        .collect();
+    let committed = src_offsets.list(&groups, Duration::from_secs(30))?;
+    let topic = cfg.checkpoint_topic();
+    let mut to_sync: BTreeMap<String, BTreeMap<(String, i32), i64>> = BTreeMap::new();
+    for (group, offsets) in &committed {
+        for (t, p) in owned {
+            let Some(off) = offsets.get(&(t.clone(), *p)) else { continue };
+            let dest = cfg.destination_topic(t);
+            let Some(d) = syncs.translate(&dest, *p, *off) else { continue };
+            let cp = Checkpoint {
+                group: group.clone(),
+                topic: dest.clone(),
+                partition: *p,
+                source_offset: *off,
+                destination_offset: d,
+            };
+            let key = format!("{group}|{dest}|{p}");
+            let value = serde_json::to_vec(&cp)?;
+            let mut rec = BaseRecord::to(&topic).key(&key).payload(&value);
+            loop {
+                match producer.send(rec) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                        rec = r;
+                        producer.poll(Duration::from_millis(10));
+                    }
+                    Err((e, _)) => anyhow::bail!("cannot write a checkpoint: {e}"),
+                }
+            }
+            if cfg.sync_groups.iter().any(|r| r.is_match(group)) {
+                to_sync.entry(group.clone()).or_default().insert((dest, *p), d);
+            }
         }
     }
-    let committed = c.committed_offsets(tpl, Duration::from_secs(10))?;
-    let topic = cfg.checkpoint_topic();
-    for e in committed.elements() {
-        let Offset::Offset(off) = e.offset() else { continue };
-        let dest = cfg.destination_topic(e.topic());
-        let Some(d) = syncs.translate(&dest, e.partition(), off) else { continue };
-        let cp = Checkpoint {
-            group: group.into(),
-            topic: dest.clone(),
-            partition: e.partition(),
-            source_offset: off,
-            destination_offset: d,
-        };
-        let key = format!("{group}|{dest}|{}", e.partition());
-        let value = serde_json::to_vec(&cp)?;
-        if let Err((e, _)) = producer.send(BaseRecord::to(&topic).key(&key).payload(&value)) {
-            anyhow::bail!("cannot write a checkpoint: {e}");
+    producer.flush(Duration::from_secs(30))?;
+    if !to_sync.is_empty() {
+        sync_groups(dst_offsets, to_sync)?;
+    }
+    Ok(committed.len())
+}
+
+/// Commit translated offsets on the destination for groups with no active members there,
+/// only where they move a group forward.
+fn sync_groups(dst: &GroupOffsets, want: BTreeMap<String, BTreeMap<(String, i32), i64>>) -> anyhow::Result<()> {
+    let names: Vec<String> = want.keys().cloned().collect();
+    let current = dst.list(&names, Duration::from_secs(30))?;
+    let mut commit = BTreeMap::new();
+    for (g, offsets) in want {
+        let Some(have) = current.get(&g) else { continue };
+        let forward: BTreeMap<(String, i32), i64> =
+            offsets.into_iter().filter(|(tp, d)| have.get(tp).is_none_or(|h| h < d)).collect();
+        if !forward.is_empty() {
+            commit.insert(g, forward);
+        }
+    }
+    for (g, r) in dst.alter(commit, Duration::from_secs(30))? {
+        match r {
+            Ok(()) => tracing::debug!(group = %g, "group offsets synced to the destination"),
+            Err(e) => tracing::debug!(group = %g, "group offsets not synced (active on the destination?): {e}"),
         }
     }
     Ok(())
@@ -242,17 +314,73 @@ pub fn failover(cfg: &Config, group: &str) -> anyhow::Result<Vec<Checkpoint>> {
 mod tests {
     use super::*;
 
+    /// Copy a source partition whose records sit at `src_offsets` (everything else: aborted
+    /// records, markers, skipped records) into a destination with `dst_gap_after` extra offsets
+    /// (transaction markers) after the given record indexes; record anchors as the pipeline
+    /// does. Returns (source offset → destination offset of its copy).
+    fn copy(s: &Syncs, src_offsets: &[i64], batch_ends: &[usize], dst_gap_after: &[usize]) -> Vec<(i64, i64)> {
+        let mut dst = 0;
+        let mut out = Vec::new();
+        for (i, o) in src_offsets.iter().enumerate() {
+            s.record("t", 0, *o, dst);
+            out.push((*o, dst));
+            dst += 1;
+            if batch_ends.contains(&i) {
+                s.record("t", 0, o + 1, dst);
+            }
+            if dst_gap_after.contains(&i) {
+                dst += 1;
+            }
+        }
+        out
+    }
+
+    /// Every committed offset C from 0 to the last copied + 1 translates to D such that the
+    /// destination records at or after D are exactly the copies of source records >= C.
+    fn check_exact(s: &Syncs, copies: &[(i64, i64)]) {
+        let last = copies.last().unwrap().0;
+        for c in 0..=last + 1 {
+            let Some(d) = s.translate("t", 0, c) else { panic!("no translation for {c}") };
+            let before: Vec<_> = copies.iter().filter(|(o, _)| *o < c).collect();
+            let after: Vec<_> = copies.iter().filter(|(o, _)| *o >= c).collect();
+            assert!(before.iter().all(|(_, p)| *p < d), "C={c} D={d}: a processed record would be read again");
+            assert!(after.iter().all(|(_, p)| *p >= d), "C={c} D={d}: an unprocessed record would be skipped");
+        }
+    }
+
     #[test]
-    fn translation_never_passes_the_committed_offset() {
+    fn aborted_transactions_and_markers_translate_exactly() {
+        // One plain record, then 200 one-record transactions: records on odd offsets.
+        let mut src = vec![0];
+        src.extend((0..200).map(|i| 1 + 2 * i));
         let s = Syncs::default();
-        s.record("t", 0, 0, 0);
-        s.record("t", 0, 16, 17);
-        s.record("t", 0, 32, 35);
-        assert_eq!(s.translate("t", 0, 16), Some(17));
-        assert_eq!(s.translate("t", 0, 20), Some(17));
-        assert_eq!(s.translate("t", 0, 40), Some(35));
-        assert_eq!(s.translate("t", 1, 40), None);
-        s.record("t", 0, 10, 11); // out of order: ignored
-        assert_eq!(s.translate("t", 0, 12), Some(0));
+        let copies = copy(&s, &src, &[src.len() - 1], &[]);
+        check_exact(&s, &copies);
+        assert_eq!(s.translate("t", 0, 301), Some(151));
+    }
+
+    #[test]
+    fn gaps_on_both_sides_and_batches_translate_exactly() {
+        // Source gaps (aborted records, skipped loops) and destination markers after batches.
+        let src: Vec<i64> = (0..500).filter(|o| o % 7 != 3 && !(100..130).contains(o)).collect();
+        let ends: Vec<usize> = (0..src.len()).filter(|i| i % 37 == 0 || *i == src.len() - 1).collect();
+        let s = Syncs::default();
+        let copies = copy(&s, &src, &ends, &ends);
+        check_exact(&s, &copies);
+    }
+
+    #[test]
+    fn a_constant_delta_needs_one_anchor_and_nothing_past_the_reach_translates() {
+        let s = Syncs::default();
+        for o in 0..1000 {
+            s.record("t", 0, o, o + 5);
+        }
+        assert_eq!(s.map.lock()[&("t".to_string(), 0)].anchors.len(), 1);
+        assert_eq!(s.translate("t", 0, 700), Some(705));
+        assert_eq!(s.translate("t", 0, 999), Some(1004));
+        assert_eq!(s.translate("t", 0, 1000), None);
+        assert_eq!(s.translate("t", 1, 5), None);
+        s.record("t", 0, 10, 11); // behind the reach: ignored
+        assert_eq!(s.translate("t", 0, 12), Some(17));
     }
 }
