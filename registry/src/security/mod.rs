@@ -406,13 +406,19 @@ impl Security {
             }
             Access::SubjectOp(op, s) => {
                 let st = self.registry.snapshot();
-                let mut candidates = vec![crate::subject::normalize(s).unwrap_or_else(|| s.clone())];
-                for deleted in [true, false] {
-                    if let Ok(found) = Registry::find_subject(&st, s, deleted) {
+                // Deletes resolve the name counting soft-deleted subjects; reads either way
+                // (depending on `deleted=`), so both resolutions are checked.
+                let modes: &[bool] = if *op == Operation::Delete { &[true] } else { &[true, false] };
+                let mut candidates: Vec<String> = Vec::new();
+                for deleted in modes {
+                    if let Ok(found) = Registry::find_subject(&st, s, *deleted) {
                         if !candidates.contains(&found) {
                             candidates.push(found);
                         }
                     }
+                }
+                if candidates.is_empty() {
+                    candidates.push(crate::subject::normalize(s).unwrap_or_else(|| s.clone()));
                 }
                 for c in candidates.iter() {
                     let r = Resource::Subject(c.clone());
