@@ -76,7 +76,7 @@ impl AuditLog {
     }
 }
 
-/// RFC 3339 UTC time with milliseconds.
+/// RFC 3339 UTC time.
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
