@@ -134,3 +134,53 @@ async fn jwt_validation() {
     };
     assert_eq!((st, body["message"].as_str().unwrap()), (401, "Unauthorized: Basic authentication is not enabled"));
 }
+
+#[tokio::test]
+async fn jwks_url_is_fetched_and_refetched_for_a_new_kid() {
+    // The operator's JWKS endpoint, on loopback; its key set can be swapped.
+    let k1 = Key::new("k1");
+    let k2 = Key::new("k2");
+    let served = std::sync::Arc::new(parking_lot::Mutex::new(json!({"keys":[k1.jwk()]})));
+    let s2 = served.clone();
+    let idp = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let v = s2.lock().clone();
+            async move { axum::Json(v) }
+        }),
+    );
+    let (l, idp_addr) = registry::bind("127.0.0.1:0").await.unwrap();
+    tokio::spawn(async move { axum::serve(l, idp).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let args = SecurityArgs {
+        auth_bearer_jwks_url: Some(format!("http://{idp_addr}/jwks")),
+        auth_bearer_audience: vec!["lockstep".into()],
+        auth_bearer_jwks_refresh_secs: Some(10),
+        ..Default::default()
+    };
+    let reg = registry::open_file_registry(&dir.path().join("data"), registry::RegistryConfig::default()).unwrap();
+    let layer = SecurityLayer::new(args.resolve(SecurityFile::default()).unwrap(), reg.clone()).await.unwrap();
+    let app = registry::api::app(reg).layer(layer);
+    let (listener, addr) = registry::bind("127.0.0.1:0").await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = format!("http://{addr}");
+
+    let t1 = k1.sign(&claims("svc", &[], 300, "any", "lockstep"));
+    assert_eq!(call(&base, &t1, "GET").await.0, 404, "authenticated (subject does not exist)");
+    // The issuer rotates to k2: a token with the new kid makes the server fetch the keys again.
+    *served.lock() = json!({"keys":[k2.jwk()]});
+    let t2 = k2.sign(&claims("svc", &[], 300, "any", "lockstep"));
+    let (st, body, _) = call(&base, &t2, "GET").await;
+    assert_eq!(st, 401, "refetches are rate-limited (not right after the start-up fetch): {body}");
+    assert!(body["message"].as_str().unwrap().contains("unknown signing key"));
+    tokio::time::sleep(std::time::Duration::from_millis(10_500)).await;
+    assert_eq!(call(&base, &t2, "GET").await.0, 404, "k2 accepted after the keys were fetched again");
+    assert_eq!(call(&base, &t1, "GET").await.0, 401, "k1 is gone");
+
+    // A JWKS URL that cannot be reached is a start-up error naming it.
+    let args = SecurityArgs { auth_bearer_jwks_url: Some("http://127.0.0.1:9/jwks".into()), ..Default::default() };
+    let reg2 = registry::open_file_registry(&dir.path().join("data2"), registry::RegistryConfig::default()).unwrap();
+    let err = SecurityLayer::new(args.resolve(SecurityFile::default()).unwrap(), reg2).await.err().unwrap();
+    assert!(format!("{err:#}").contains("cannot fetch JWKS http://127.0.0.1:9/jwks"), "{err:#}");
+}

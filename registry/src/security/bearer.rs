@@ -129,12 +129,14 @@ impl Bearer {
         Ok(())
     }
 
-    /// An unknown `kid` may mean the issuer rotated its keys: fetch the URL again, at most every 30 s.
+    /// An unknown `kid` may mean the issuer rotated its keys: fetch the URL again, at most every
+    /// 30 s (or the refresh interval, when shorter).
     async fn maybe_refetch(&self) -> bool {
         if !matches!(self.cfg.jwks, JwksSource::Url(_)) {
             return false;
         }
-        let due = self.last_fetch.lock().is_none_or(|t| t.elapsed() > Duration::from_secs(30));
+        let gap = self.cfg.refresh.min(Duration::from_secs(30));
+        let due = self.last_fetch.lock().is_none_or(|t| t.elapsed() > gap);
         due && self.reload().await.is_ok()
     }
 
