@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod registry;
 pub mod schema;
+pub mod security;
 pub mod state;
 pub mod store;
 pub mod subject;

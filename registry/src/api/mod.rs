@@ -13,6 +13,8 @@ mod mode;
 mod schemas;
 mod subjects;
 
+pub use contexts::rewrite_context_prefix;
+
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
