@@ -7,6 +7,8 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use registry::schema::CompatibilityLevel;
+use registry::server::http::HttpOptions;
+use registry::server::{ClientAuth, ServerOptions, Tls, TlsSettings};
 use registry::RegistryConfig;
 
 #[derive(clap::Args, Debug, Default)]
@@ -39,6 +41,42 @@ pub struct RegistryArgs {
     /// Extra librdkafka client setting KEY=VALUE (e.g. security.protocol=SASL_SSL); repeatable.
     #[arg(long = "kafka-property", env = "LOCKSTEP_KAFKA_PROPERTIES", value_delimiter = ';')]
     kafka_properties: Vec<String>,
+    /// Largest request body, in bytes (413 above it) [default: 4194304].
+    #[arg(long, env = "LOCKSTEP_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Largest metadata + ruleSet in one request, in bytes of JSON (42209 above it) [default: 262144].
+    #[arg(long, env = "LOCKSTEP_MAX_METADATA_BYTES")]
+    max_metadata_bytes: Option<usize>,
+    /// A request head (or TLS handshake) must arrive within this many ms of its first byte [default: 10000].
+    #[arg(long, env = "LOCKSTEP_HEADER_TIMEOUT_MS")]
+    header_timeout_ms: Option<u64>,
+    /// A request body must arrive in full within this many ms (408 otherwise) [default: 30000].
+    #[arg(long, env = "LOCKSTEP_BODY_TIMEOUT_MS")]
+    body_timeout_ms: Option<u64>,
+    /// Connections idle this many ms are closed [default: 60000].
+    #[arg(long, env = "LOCKSTEP_IDLE_TIMEOUT_MS")]
+    idle_timeout_ms: Option<u64>,
+    /// Connections served at once; above it new ones get 503 + Retry-After [default: 4096].
+    #[arg(long, env = "LOCKSTEP_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Host header values served (NAME, NAME:PORT or *), comma-separated; others get 421 [default: any].
+    #[arg(long, env = "LOCKSTEP_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
+    /// Origins allowed cross-site requests (CORS; * = any), comma-separated [default: CORS off].
+    #[arg(long, env = "LOCKSTEP_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key); reloaded on SIGHUP or change.
+    #[arg(long, env = "LOCKSTEP_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "LOCKSTEP_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificates that sign client certificates (mTLS).
+    #[arg(long, env = "LOCKSTEP_TLS_CLIENT_CA")]
+    tls_client_ca: Option<PathBuf>,
+    /// none, request or require [default: require with --tls-client-ca, else none].
+    #[arg(long, env = "LOCKSTEP_TLS_CLIENT_AUTH")]
+    tls_client_auth: Option<String>,
     /// TOML file with a [registry] table holding the same settings (snake_case keys).
     #[arg(long, env = "LOCKSTEP_CONFIG")]
     config: Option<PathBuf>,
@@ -57,6 +95,18 @@ struct FileSettings {
     kafka_timeout_ms: Option<u64>,
     #[serde(default)]
     kafka_properties: std::collections::BTreeMap<String, String>,
+    max_body_bytes: Option<usize>,
+    max_metadata_bytes: Option<usize>,
+    header_timeout_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
+    allowed_hosts: Option<Vec<String>>,
+    cors_origins: Option<Vec<String>>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    tls_client_auth: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -73,6 +123,11 @@ pub struct Settings {
     pub registry: RegistryConfig,
     /// The Kafka store, when configured (else the embedded store in `data_dir`).
     pub kafka: Option<registry::store::kafka::KafkaConfig>,
+    /// Per-request limits, allowed hosts, CORS.
+    pub http: HttpOptions,
+    /// Connection limits and timeouts (TLS is loaded in `run_registry`).
+    pub server: ServerOptions,
+    pub tls: Option<TlsSettings>,
 }
 
 pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
@@ -109,7 +164,66 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
             Some(k)
         }
     };
+    let http_defaults = HttpOptions::default();
+    let server_defaults = ServerOptions::default();
+    let ms = |flag: Option<u64>, file: Option<u64>, default: std::time::Duration| {
+        flag.or(file).map_or(default, std::time::Duration::from_millis)
+    };
+    let list = |flag: Vec<String>, file: Option<Vec<String>>| -> Vec<String> {
+        let l = if flag.is_empty() { file.unwrap_or_default() } else { flag };
+        l.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    let http = HttpOptions {
+        max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(http_defaults.max_body_bytes),
+        max_metadata_bytes: args
+            .max_metadata_bytes
+            .or(file.max_metadata_bytes)
+            .unwrap_or(http_defaults.max_metadata_bytes),
+        body_timeout: ms(args.body_timeout_ms, file.body_timeout_ms, http_defaults.body_timeout),
+        allowed_hosts: list(args.allowed_hosts, file.allowed_hosts),
+        cors_origins: list(args.cors_origins, file.cors_origins),
+    };
+    anyhow::ensure!(http.max_body_bytes > 0, "max_body_bytes must be above 0");
+    let server = ServerOptions {
+        header_timeout: ms(args.header_timeout_ms, file.header_timeout_ms, server_defaults.header_timeout),
+        idle_timeout: ms(args.idle_timeout_ms, file.idle_timeout_ms, server_defaults.idle_timeout),
+        max_connections: args.max_connections.or(file.max_connections).unwrap_or(server_defaults.max_connections),
+        ..server_defaults
+    };
+    anyhow::ensure!(server.max_connections > 0, "max_connections must be above 0");
+    for (name, d) in [("header", server.header_timeout), ("idle", server.idle_timeout), ("body", http.body_timeout)] {
+        anyhow::ensure!(!d.is_zero(), "the {name} timeout must be above 0 ms");
+    }
+    let tls_client_ca = args.tls_client_ca.or(file.tls_client_ca);
+    let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+        (Some(cert), Some(key)) => {
+            let client_auth = match args.tls_client_auth.or(file.tls_client_auth) {
+                Some(a) => ClientAuth::parse(&a)?,
+                None if tls_client_ca.is_some() => ClientAuth::Require,
+                None => ClientAuth::None,
+            };
+            anyhow::ensure!(
+                client_auth == ClientAuth::None || tls_client_ca.is_some(),
+                "--tls-client-auth {client_auth:?} needs --tls-client-ca"
+            );
+            Some(TlsSettings {
+                cert,
+                key,
+                client_ca: tls_client_ca,
+                client_auth,
+                reload_interval: std::time::Duration::from_secs(10),
+            })
+        }
+        (None, None) => {
+            anyhow::ensure!(tls_client_ca.is_none(), "--tls-client-ca needs --tls-cert and --tls-key");
+            None
+        }
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
     Ok(Settings {
+        http,
+        server,
+        tls,
         kafka,
         listen: args.listen.or(file.listen).unwrap_or_else(|| "0.0.0.0:8081".into()),
         data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./lockstep-data")),
@@ -122,8 +236,29 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
     })
 }
 
+/// Raise the soft limit on open files to the hard limit (every connection is one), and keep the
+/// connection cap below what is left; returns the cap.
+fn fit_connection_cap(wanted: usize) -> usize {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(files) => {
+            // Room for the store, Kafka clients, exporters and shed connections.
+            let room = usize::try_from(files).unwrap_or(usize::MAX).saturating_sub(512).max(64);
+            if wanted > room {
+                tracing::warn!(files, max_connections = room, "the open-files limit lowers max_connections");
+                return room;
+            }
+            wanted
+        }
+        Err(e) => {
+            tracing::warn!("cannot raise the open-files limit: {e}");
+            wanted
+        }
+    }
+}
+
 pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
-    let settings = resolve(args)?;
+    let mut settings = resolve(args)?;
+    settings.server.max_connections = fit_connection_cap(settings.server.max_connections);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let registry = match &settings.kafka {
@@ -145,31 +280,33 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
             std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
             ip => ip,
         };
-        let self_url = format!("http://{}", std::net::SocketAddr::new(self_ip, addr.port()));
+        let tls = match &settings.tls {
+            Some(t) => {
+                let tls = Tls::load(t.clone()).context("cannot set up TLS")?;
+                tls.watch_files();
+                let on_hup = tls.clone();
+                signals::on_hangup(move || on_hup.reload_logged()).context("cannot handle SIGHUP")?;
+                Some(tls)
+            }
+            None => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let self_url = format!("{scheme}://{}", std::net::SocketAddr::new(self_ip, addr.port()));
         let exporters = linker::exporters::ExporterManager::open(&settings.data_dir.join("exporters"), self_url)
             .await
             .context("cannot open the exporters' state")?;
-        registry::serve_with(listener, registry, linker::exporters::router(exporters.clone()), shutdown_signal())
-            .await?;
+        let app = registry::api::app_with_options(
+            registry,
+            linker::exporters::router(exporters.clone()),
+            &settings.http,
+            None,
+        );
+        let server = registry::server::ServerOptions { tls, ..settings.server.clone() };
+        registry::server::serve(listener, app, server, signals::shutdown_signal()).await?;
         exporters.shutdown().await;
         tracing::info!("lockstep registry stopped");
         Ok(())
     })
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
 #[cfg(test)]
@@ -197,6 +334,63 @@ mod tests {
         let path = dir.join("bad.toml");
         std::fs::write(&path, "[registry]\nlisen = 1\n").unwrap();
         assert!(resolve(RegistryArgs { config: Some(path), ..Default::default() }).is_err());
+    }
+
+    #[test]
+    fn network_limits_come_from_file_and_flags() {
+        let dir = tempfile_dir();
+        let path = dir.join("net.toml");
+        std::fs::write(
+            &path,
+            "[registry]\nmax_body_bytes = 1000\nmax_metadata_bytes = 10\nheader_timeout_ms = 5\nbody_timeout_ms = 6\n\
+             idle_timeout_ms = 7\nmax_connections = 8\nallowed_hosts = [\"a\", \"b:1\"]\ncors_origins = [\"*\"]\n",
+        )
+        .unwrap();
+        let s = resolve(RegistryArgs { config: Some(path.clone()), ..Default::default() }).unwrap();
+        assert_eq!((s.http.max_body_bytes, s.http.max_metadata_bytes), (1000, 10));
+        assert_eq!(s.server.header_timeout, std::time::Duration::from_millis(5));
+        assert_eq!(s.http.body_timeout, std::time::Duration::from_millis(6));
+        assert_eq!(s.server.idle_timeout, std::time::Duration::from_millis(7));
+        assert_eq!(s.server.max_connections, 8);
+        assert_eq!(s.http.allowed_hosts, vec!["a", "b:1"]);
+        assert_eq!(s.http.cors_origins, vec!["*"]);
+        assert!(s.tls.is_none());
+        let s = resolve(RegistryArgs {
+            config: Some(path),
+            max_connections: Some(2),
+            allowed_hosts: vec!["c".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((s.server.max_connections, s.http.allowed_hosts.clone()), (2, vec!["c".to_string()]));
+        let d = resolve(RegistryArgs::default()).unwrap();
+        assert_eq!(d.http.max_body_bytes, 4 * 1024 * 1024);
+        assert!(d.http.allowed_hosts.is_empty() && d.http.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn tls_settings_are_checked() {
+        let with = |cert: Option<&str>, key: Option<&str>, ca: Option<&str>, auth: Option<&str>| {
+            resolve(RegistryArgs {
+                tls_cert: cert.map(PathBuf::from),
+                tls_key: key.map(PathBuf::from),
+                tls_client_ca: ca.map(PathBuf::from),
+                tls_client_auth: auth.map(str::to_string),
+                ..Default::default()
+            })
+        };
+        let t = with(Some("c"), Some("k"), Some("ca"), None).unwrap().tls.unwrap();
+        assert_eq!(t.client_auth, ClientAuth::Require);
+        assert_eq!(
+            with(Some("c"), Some("k"), Some("ca"), Some("request")).unwrap().tls.unwrap().client_auth,
+            ClientAuth::Request
+        );
+        assert_eq!(with(Some("c"), Some("k"), None, None).unwrap().tls.unwrap().client_auth, ClientAuth::None);
+        assert!(with(Some("c"), Some("k"), None, Some("require")).is_err());
+        assert!(with(Some("c"), Some("k"), Some("ca"), Some("sometimes")).is_err());
+        assert!(with(Some("c"), None, None, None).is_err());
+        assert!(with(None, None, Some("ca"), None).is_err());
+        assert!(resolve(RegistryArgs { max_connections: Some(0), ..Default::default() }).is_err());
     }
 
     fn tempfile_dir() -> PathBuf {

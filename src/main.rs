@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Confluent-compatible Schema Registry REST API.
-    Registry(config::RegistryArgs),
+    Registry(Box<config::RegistryArgs>),
     /// Check schema compatibility offline (exit 0 compatible, 1 incompatible, 2 error).
     Check(CheckArgs),
     /// Link two registries: mirror subjects, versions and schema ids (docs/linking.md).
@@ -115,7 +115,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log_format);
     match cli.command {
-        Command::Registry(args) => match config::run_registry(args) {
+        Command::Registry(args) => match config::run_registry(*args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!("{e:#}");

@@ -10,11 +10,11 @@ pub mod error;
 pub mod registry;
 pub mod schema;
 pub mod security;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod subject;
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,12 +52,7 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = api::app_with(registry, extra);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    server::serve(listener, app, server::ServerOptions::default(), shutdown).await
 }
 
-/// Bind `addr` (port 0 picks a free port) and return the listener and its address.
-pub async fn bind(addr: &str) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
-    let l = tokio::net::TcpListener::bind(addr).await?;
-    let a = l.local_addr()?;
-    Ok((l, a))
-}
+pub use server::bind;

@@ -29,13 +29,12 @@ use tower::Layer;
 
 use crate::error::ApiError;
 use crate::registry::Registry;
+use crate::server::http::{self, BodyFailure, BodyLimits, HttpOptions};
 
 /// Confluent's default (and preferred) response type.
 pub const V1_JSON: &str = "application/vnd.schemaregistry.v1+json";
 const SR_JSON: &str = "application/vnd.schemaregistry+json";
 const JSON: &str = "application/json";
-/// Largest request body read (bigger: 413). Schemas themselves are limited by `max_schema_bytes`.
-pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Shared by all handlers.
 pub struct AppState {
@@ -43,6 +42,11 @@ pub struct AppState {
 }
 
 pub type Shared = Arc<AppState>;
+
+/// Wraps the API's routes in more layers: the place for authentication and authorization. It
+/// sees requests after the allowed-hosts check, CORS and the `/contexts/{ctx}` rewrite, and
+/// before body limits, content-type checks and the handlers.
+pub type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
 
 /// The whole API as a service: the context-prefix rewrite runs before routing.
 pub fn app(registry: Arc<Registry>) -> Router {
@@ -52,8 +56,24 @@ pub fn app(registry: Arc<Registry>) -> Router {
 /// The API plus `extra` routes (e.g. the linker's `/exporters`), which share content
 /// negotiation and the `/contexts/{ctx}` prefix. `extra` must not set a fallback.
 pub fn app_with(registry: Arc<Registry>, extra: Router) -> Router {
+    app_with_options(registry, extra, &HttpOptions::default(), None)
+}
+
+/// [`app_with`] with request limits, allowed hosts and CORS from `opts`, and `guard` (when
+/// given) around the routes (see [`RouterLayer`]).
+pub fn app_with_options(
+    registry: Arc<Registry>,
+    extra: Router,
+    opts: &HttpOptions,
+    guard: Option<RouterLayer>,
+) -> Router {
     let state = Arc::new(AppState { registry });
-    let api = Router::new()
+    let limits = BodyLimits {
+        max_body_bytes: opts.max_body_bytes,
+        max_metadata_bytes: opts.max_metadata_bytes,
+        body_timeout: opts.body_timeout,
+    };
+    let routes = Router::new()
         .route("/", get(metadata::root).post(metadata::root))
         .merge(metadata::routes())
         .merge(schemas::routes())
@@ -69,8 +89,21 @@ pub fn app_with(registry: Arc<Registry>, extra: Router) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::http(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
         })
-        .layer(axum::middleware::from_fn(negotiate));
-    Router::new().fallback_service(tower::util::MapRequestLayer::new(contexts::rewrite_context_prefix).layer(api))
+        .layer(axum::middleware::from_fn_with_state(limits, http::limit_body));
+    let routes = match guard {
+        Some(g) => g(routes),
+        None => routes,
+    };
+    let api = routes.layer(axum::middleware::from_fn(negotiate));
+    let mut app =
+        Router::new().fallback_service(tower::util::MapRequestLayer::new(contexts::rewrite_context_prefix).layer(api));
+    if let Some(cors) = http::cors_layer(&opts.cors_origins) {
+        app = app.layer(cors);
+    }
+    if !opts.allowed_hosts.is_empty() {
+        app = app.layer(axum::middleware::from_fn_with_state(Arc::new(opts.allowed_hosts.clone()), http::check_host));
+    }
+    app
 }
 
 // ---------------------------------------------------------------------------- responses
@@ -142,7 +175,9 @@ async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
 // ---------------------------------------------------------------------------- request bodies
 
 /// A JSON request body as Confluent accepts it: the three JSON media types and
-/// `application/octet-stream` (or none); other types → 415; bad JSON → 400; missing body → 422.
+/// `application/octet-stream`; other types → 415 (a missing type with a body is refused by
+/// [`http::limit_body`]); over the size cap → 413; too slow → 408; bad JSON → 400; missing body
+/// → 422; `metadata`/`ruleSet` over their cap → 422/42209.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
@@ -151,24 +186,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
             let ct = ct.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            if ![V1_JSON, SR_JSON, JSON, "application/octet-stream"].contains(&ct.as_str()) {
+            if !http::ACCEPTED_REQUEST_TYPES.contains(&ct.as_str()) {
                 return Err(ApiError::http(StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTTP 415 Unsupported Media Type"));
             }
         }
-        let body = http_body_util::Limited::new(req.into_body(), MAX_BODY);
+        let limits = req.extensions().get::<BodyLimits>().copied().unwrap_or_default();
+        let body = http_body_util::Limited::new(req.into_body(), limits.max_body_bytes);
         let bytes = match http_body_util::BodyExt::collect(body).await {
             Ok(c) => c.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return Err(ApiError::http(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("Request body larger than {MAX_BODY} bytes"),
-                ))
+            Err(e) => {
+                return Err(match http::classify(e.as_ref()) {
+                    BodyFailure::TooLarge => http::too_large(limits.max_body_bytes),
+                    BodyFailure::TimedOut => http::body_timed_out(limits.body_timeout),
+                    BodyFailure::Other(e) => {
+                        ApiError::http(StatusCode::BAD_REQUEST, format!("Cannot read request body: {e}"))
+                    }
+                })
             }
-            Err(e) => return Err(ApiError::http(StatusCode::BAD_REQUEST, format!("Cannot read request body: {e}"))),
         };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, 422, "Request body is missing"));
         }
+        http::check_metadata_size(&bytes, limits.max_metadata_bytes)?;
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
             let msg = if e.is_data() {
                 format!("Unrecognized request body: {e}")

@@ -136,10 +136,18 @@ async fn ten_megabyte_body_gets_a_clear_json_error() {
     let api = start().await;
     let huge = "x".repeat(10 * 1024 * 1024);
     let r = api.register_req("a", json!({ "schema": huge })).await;
-    // Read in full (below the transport limit), then refused as a schema over the size limit.
-    r.err(422, 42209);
+    // Over the 4 MiB body cap: refused before it is read (issue 14: no unbounded uploads).
+    r.err(413, 413).msg("Request body larger than 4194304 bytes");
     assert!(r.text.len() < 4096, "the error should not echo the 10 MB body ({} bytes)", r.text.len());
     assert_eq!(api.register("a", &v1()).await, (1, 1));
+}
+
+#[tokio::test]
+async fn three_megabyte_schema_is_read_and_refused_as_42209() {
+    let api = start().await;
+    let r = api.register_req("a", json!({ "schema": "x".repeat(3 * 1024 * 1024) })).await;
+    r.err(422, 42209);
+    assert!(r.text.len() < 4096, "the error should not echo the body ({} bytes)", r.text.len());
 }
 
 #[tokio::test]
