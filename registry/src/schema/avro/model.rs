@@ -117,7 +117,7 @@ pub(super) enum Kind {
 }
 
 /// Avro Java's `Schema.Name`: a simple name and an optional namespace (`""` is stored as none).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Name {
     pub(super) name: String,
     pub(super) space: Option<String>,
