@@ -162,6 +162,16 @@ impl ParsedSchema {
         }
     }
 
+    /// Top-level field names (Confluent `ParsedSchema.hasTopLevelField`): Avro record fields,
+    /// the first Protobuf message's fields, the root JSON object's `properties`.
+    pub fn top_level_fields(&self) -> Vec<String> {
+        match self {
+            ParsedSchema::Avro(s) => s.top_level_fields().into_iter().map(str::to_string).collect(),
+            ParsedSchema::Protobuf(s) => s.top_level_fields(),
+            ParsedSchema::Json(s) => s.top_level_fields().into_iter().map(str::to_string).collect(),
+        }
+    }
+
     /// Incompatibilities when `self` (reader) reads data written with `writer`.
     /// `reader_is_new` picks Confluent's wording.
     fn read_problems(&self, writer: &ParsedSchema, reader_is_new: bool) -> Vec<String> {
@@ -177,6 +187,41 @@ impl ParsedSchema {
             _ => vec!["Incompatible because of different schema type".to_string()],
         }
     }
+}
+
+/// Metadata property listing reserved field names (comma-separated), as in Confluent.
+pub const RESERVED_FIELDS_PROPERTY: &str = "confluent:reserved";
+
+/// Confluent's `getReservedFields`: the comma-separated names of `confluent:reserved`, trimmed,
+/// empty ones dropped.
+pub fn reserved_fields(property: Option<&str>) -> std::collections::BTreeSet<String> {
+    property
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Confluent's `validateFields` messages: a reserved field of the previous version's metadata
+/// missing from the new metadata, then each reserved field the new schema has at top level.
+pub fn reserved_field_problems(
+    new: &ParsedSchema,
+    new_reserved: &std::collections::BTreeSet<String>,
+    previous_reserved: Option<&std::collections::BTreeSet<String>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in previous_reserved.into_iter().flatten().filter(|f| !new_reserved.contains(*f)) {
+        out.push(format!(
+            "The new schema has reserved field {f} removed from its metadata which is present in the old schema's metadata."
+        ));
+    }
+    let fields: std::collections::HashSet<String> = new.top_level_fields().into_iter().collect();
+    for f in new_reserved.iter().filter(|f| fields.contains(*f)) {
+        out.push(format!("The new schema has field that conflicts with the reserved field {f}."));
+    }
+    out
 }
 
 fn refs_list(deps: &[Dependency]) -> String {
@@ -293,6 +338,38 @@ mod tests {
 
     fn avro(s: &str) -> ParsedSchema {
         ParsedSchema::parse(SchemaType::Avro, s, &[], false).unwrap()
+    }
+
+    #[test]
+    fn top_level_fields_and_reserved_field_messages() {
+        let a = avro(
+            r#"{"type":"record","name":"r","fields":[{"name":"email","type":"string"},{"name":"b","type":"int"}]}"#,
+        );
+        assert_eq!(a.top_level_fields(), ["email", "b"]);
+        assert!(avro(r#"{"type":"enum","name":"e","symbols":["email"]}"#).top_level_fields().is_empty());
+        let p = ParsedSchema::parse(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\npackage p;\nenum E { E0 = 0; }\nmessage M { string email = 1; oneof o { int32 x = 2; } }\nmessage N { int32 y = 1; }\n",
+            &[],
+            false,
+        )
+        .unwrap();
+        assert_eq!(p.top_level_fields(), ["email", "x"]);
+        let j =
+            ParsedSchema::parse(SchemaType::Json, r#"{"type":"object","properties":{"email":{},"b":{}}}"#, &[], false)
+                .unwrap();
+        assert_eq!(j.top_level_fields(), ["email", "b"]);
+        let reserved = reserved_fields(Some(" email, ,zip"));
+        assert_eq!(reserved.iter().collect::<Vec<_>>(), ["email", "zip"]);
+        let previous = reserved_fields(Some("phone,zip"));
+        assert_eq!(
+            reserved_field_problems(&a, &reserved, Some(&previous)),
+            [
+                "The new schema has reserved field phone removed from its metadata which is present in the old schema's metadata.",
+                "The new schema has field that conflicts with the reserved field email.",
+            ]
+        );
+        assert!(reserved_field_problems(&j, &reserved_fields(None), None).is_empty());
     }
 
     #[test]

@@ -198,7 +198,8 @@ impl<'a> Checker<'a> {
                 loc.pop();
             }
             (Kind::Enum { symbols: rsym, default: rdef }, Kind::Enum { symbols: wsym, .. }) => {
-                let missing: BTreeSet<&String> = wsym.iter().filter(|s| !rsym.contains(s)).collect();
+                let reader_symbols: HashSet<&String> = rsym.iter().collect();
+                let missing: BTreeSet<&String> = wsym.iter().filter(|s| !reader_symbols.contains(s)).collect();
                 let covered = rdef.as_ref().is_some_and(|d| rsym.contains(d));
                 if !missing.is_empty() && !covered {
                     loc.push("symbols".into());
@@ -209,12 +210,17 @@ impl<'a> Checker<'a> {
             }
             (Kind::Record { fields: rf, .. }, Kind::Record { fields: wf, .. }) => {
                 loc.push("fields".into());
+                let mut by_name: HashMap<&str, Vec<&'a Field>> = HashMap::with_capacity(wf.len());
+                for x in wf {
+                    by_name.entry(x.name.as_str()).or_default().push(x);
+                }
+                let lookup = |name: &str| by_name.get(name).into_iter().flatten().copied();
                 for (pos, f) in rf.iter().enumerate() {
                     loc.push(pos.to_string());
                     // lookupWriterField: by name, then by each reader alias; several hits throw.
-                    let mut hits: Vec<&'a Field> = wf.iter().filter(|x| x.name == f.name).collect();
+                    let mut hits: Vec<&'a Field> = lookup(&f.name).collect();
                     for alias in &f.aliases {
-                        hits.extend(wf.iter().filter(|x| &x.name == alias));
+                        hits.extend(lookup(alias));
                     }
                     match hits.as_slice() {
                         [] if f.default.is_some() => {}

@@ -21,6 +21,8 @@ mod compat;
 mod model;
 mod parse;
 #[cfg(test)]
+mod scale_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

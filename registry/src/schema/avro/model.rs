@@ -117,7 +117,7 @@ pub(super) enum Kind {
 }
 
 /// Avro Java's `Schema.Name`: a simple name and an optional namespace (`""` is stored as none).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Name {
     pub(super) name: String,
     pub(super) space: Option<String>,
@@ -215,6 +215,13 @@ impl TypeTag {
 
 impl Graph {
     /// The named type behind a slot; `None` while the name is still pending.
+    pub(super) fn named_node(&self, node: &Node) -> Option<&Named> {
+        match node {
+            Node::Named(slot) => self.named(*slot),
+            _ => None,
+        }
+    }
+
     pub(super) fn named(&self, slot: usize) -> Option<&Named> {
         match self.slots.get(slot) {
             Some(Slot::Type(i)) => self.types.get(*i),
@@ -298,6 +305,15 @@ impl AvroSchema {
     /// The string the registry stores and returns.
     pub fn canonical(&self) -> &str {
         &self.canonical
+    }
+
+    /// Field names of the top-level record (Confluent `AvroSchema.hasTopLevelField`); empty for
+    /// any other top-level type.
+    pub fn top_level_fields(&self) -> Vec<&str> {
+        match self.graph.named_node(&self.root).map(|t| &t.kind) {
+            Some(Kind::Record { fields, .. }) => fields.iter().map(|f| f.name.as_str()).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Full name of the top-level type when it is named (record/enum/fixed), else `None`.

@@ -43,9 +43,10 @@ pub(super) fn alias_list(json: &Value) -> Result<Vec<String>, AvroError> {
     let Some(node) = json.get("aliases") else { return Ok(Vec::new()) };
     let Value::Array(items) = node else { return err(format!("aliases not an array: {json}")) };
     let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for a in items {
         let Some(s) = a.as_str() else { return err(format!("alias not a string: {a}")) };
-        if !out.iter().any(|x| x == s) {
+        if seen.insert(s) {
             out.push(s.to_string());
         }
     }
@@ -271,14 +272,15 @@ impl Parser {
                     return err(format!("Enum has no symbols: {json}"));
                 };
                 let mut symbols: Vec<String> = Vec::with_capacity(list.len());
+                let mut seen: HashSet<&str> = HashSet::with_capacity(list.len());
                 for s in list {
                     let sym = s.as_str();
                     validate_name(sym)?;
-                    let sym = sym.unwrap_or_default().to_string();
-                    if symbols.contains(&sym) {
+                    let sym = sym.unwrap_or_default();
+                    if !seen.insert(sym) {
                         return err(format!("Duplicate enum symbol: {sym}"));
                     }
-                    symbols.push(sym);
+                    symbols.push(sym.to_string());
                 }
                 let default = obj.get("default").and_then(Value::as_str).map(str::to_string);
                 if let Some(d) = &default {
@@ -308,9 +310,10 @@ impl Parser {
         };
         let props = props_of(obj, if ty == "enum" { ENUM_RESERVED } else { SCHEMA_RESERVED });
         let mut aliases: Vec<Name> = Vec::new();
+        let mut seen: HashSet<Name> = HashSet::new();
         for a in alias_list(json)? {
             let alias = make_name(&a, name.space.as_deref())?;
-            if !aliases.contains(&alias) {
+            if seen.insert(alias.clone()) {
                 aliases.push(alias);
             }
         }

@@ -23,6 +23,8 @@ mod diff;
 mod draft;
 mod loader;
 mod model;
+#[cfg(test)]
+mod scale_tests;
 mod schema;
 #[cfg(test)]
 mod tests;

@@ -111,6 +111,15 @@ impl JsonSchema {
         &self.inner.canonical
     }
 
+    /// Names in the root schema's `properties` (Confluent `JsonSchema.hasTopLevelField`); empty
+    /// when the root is not an object schema.
+    pub fn top_level_fields(&self) -> Vec<&str> {
+        match self.inner.nodes.get(self.inner.root).map(|n| &n.kind) {
+            Some(Kind::Obj(o)) => o.properties.iter().map(|(k, _)| k.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// `title` of the root, if any (Confluent's `JsonSchema.name()`).
     pub fn name(&self) -> Option<&str> {
         self.inner.name.as_deref()

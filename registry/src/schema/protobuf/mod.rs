@@ -23,6 +23,8 @@ mod parse_decl;
 mod parse_option;
 mod print;
 mod print_options;
+#[cfg(test)]
+mod scale_tests;
 mod schema;
 #[cfg(test)]
 mod tests;

@@ -57,6 +57,7 @@ pub(super) fn parse_file(text: &str) -> PResult<FileAst> {
     };
     let mut types: Vec<TypeEl> = Vec::new();
     let mut services: Vec<ServiceEl> = Vec::new();
+    let (mut type_names, mut service_names) = (HashSet::new(), HashSet::new());
     let mut extends = Vec::new();
     let mut options = Vec::new();
     loop {
@@ -66,13 +67,13 @@ pub(super) fn parse_file(text: &str) -> PResult<FileAst> {
         }
         match p.read_declaration(Ctx::File)? {
             Some(Decl::Type(t)) => {
-                if types.iter().any(|x| x.name() == t.name()) {
+                if !type_names.insert(t.name().to_string()) {
                     return Err(format!("{} is already defined", t.name()));
                 }
                 types.push(t);
             }
             Some(Decl::Service(s)) => {
-                if services.iter().any(|x| x.name == s.name) {
+                if !service_names.insert(s.name.clone()) {
                     return Err(format!("{} is already defined", s.name));
                 }
                 services.push(s);

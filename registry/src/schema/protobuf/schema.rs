@@ -70,6 +70,25 @@ impl ProtobufSchema {
         &self.canonical
     }
 
+    /// Field names of the first message of the file, oneof and group fields included (Confluent
+    /// `ProtobufSchema.hasTopLevelField`: `findFieldByName` on the first message's descriptor).
+    pub fn top_level_fields(&self) -> Vec<String> {
+        let Some(first) = self.file.types.iter().find_map(|t| match t {
+            TypeEl::Message(m) => Some(m.name.as_str()),
+            TypeEl::Enum(_) => None,
+        }) else {
+            return Vec::new();
+        };
+        let full = match self.file.package.as_deref() {
+            Some(p) if !p.is_empty() => format!("{p}.{first}"),
+            _ => first.to_string(),
+        };
+        match self.pool.get_message_by_name(&full) {
+            Some(m) => m.fields().map(|f| f.name().to_string()).collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// Full name of the first message (falling back to the first enum, as Confluent's `name()`).
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
