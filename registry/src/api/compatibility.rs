@@ -37,7 +37,9 @@ async fn against_one(
 /// reported as incompatible with its error as the message (Confluent does the same).
 fn check(app: &Shared, subject: &str, version: Option<VersionSpec>, p: &Params, req: &RegisterRequest) -> ApiResponse {
     let verbose = p.flag("verbose");
-    match app.registry.check_compatibility(subject, version, req, p.flag("normalize")) {
+    let result = super::subjects::check_schema_type(req)
+        .and_then(|()| app.registry.check_compatibility(subject, version, req, p.flag("normalize")));
+    match result {
         Ok(messages) if verbose => Ok(ok(&json!({"is_compatible": messages.is_empty(), "messages": messages}))),
         Ok(messages) => Ok(ok(&json!({"is_compatible": messages.is_empty()}))),
         Err(e) if verbose && e.code == 42201 => Ok(ok(&json!({"is_compatible": false, "messages": [e.message]}))),
