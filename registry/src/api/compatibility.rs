@@ -20,7 +20,7 @@ async fn against_all(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
-    check(&app, &subject, None, &p, &req)
+    check(&app, &subject, None, &p, req).await
 }
 
 async fn against_one(
@@ -30,15 +30,23 @@ async fn against_one(
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
     let spec = VersionSpec::parse(&version)?;
-    check(&app, &subject, Some(spec), &p, &req)
+    check(&app, &subject, Some(spec), &p, req).await
 }
 
 /// `{"is_compatible": bool}`, plus `messages` when verbose. With verbose, an invalid schema is
 /// reported as incompatible with its error as the message (Confluent does the same).
-fn check(app: &Shared, subject: &str, version: Option<VersionSpec>, p: &Params, req: &RegisterRequest) -> ApiResponse {
+async fn check(
+    app: &Shared,
+    subject: &str,
+    version: Option<VersionSpec>,
+    p: &Params,
+    req: RegisterRequest,
+) -> ApiResponse {
     let verbose = p.flag("verbose");
-    let result = super::subjects::check_schema_type(req)
-        .and_then(|()| app.registry.check_compatibility(subject, version, req, p.flag("normalize")));
+    let result = match super::subjects::check_schema_type(&req) {
+        Ok(()) => app.registry.check_compatibility(subject, version, req, p.flag("normalize")).await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(messages) if verbose => Ok(ok(&json!({"is_compatible": messages.is_empty(), "messages": messages}))),
         Ok(messages) => Ok(ok(&json!({"is_compatible": messages.is_empty()}))),

@@ -50,15 +50,15 @@ async fn lookup(
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
     check_schema_type(&req)?;
-    let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
     if req.schema.as_deref().unwrap_or("").trim().is_empty() {
         // Only a registration fills an empty schema from the previous version; a lookup of
         // nothing finds nothing (Confluent: 40401 for an unknown subject, else 40403).
-        Registry::find_subject(&st, &subject, deleted)?;
+        Registry::find_subject(&app.registry.snapshot(), &subject, deleted)?;
         return Err(ApiError::schema_not_found());
     }
-    let (name, found) = app.registry.lookup(&st, &subject, &req, p.flag("normalize"), deleted)?;
+    let (st, name, version) = app.registry.lookup(&subject, req, p.flag("normalize"), deleted).await?;
+    let found = st.subject(&name).and_then(|s| s.versions.get(&version)).ok_or_else(ApiError::schema_not_found)?;
     Ok(version_response(&name, found))
 }
 

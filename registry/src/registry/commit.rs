@@ -5,12 +5,12 @@ use super::*;
 impl Registry {
     /// Take the writer lock. On a shared log, also wait until this node has read everything in
     /// the log (the barrier), so the write is checked against the latest state.
-    pub(super) async fn lock_writer(&self) -> ApiResult<MutexGuard<'_, Writer>> {
+    pub(super) async fn lock_writer(&self) -> ApiResult<WriterGuard> {
         let Backend::Shared(log) = &self.backend else {
-            return Ok(self.writer.lock().await);
+            return Ok(self.writer.clone().lock_owned().await);
         };
         let deadline = Instant::now() + self.config.write_timeout;
-        let mut w = tokio::time::timeout_at(deadline, self.writer.lock()).await.map_err(|_| {
+        let mut w = tokio::time::timeout_at(deadline, self.writer.clone().lock_owned()).await.map_err(|_| {
             ApiError::timeout("Write timed out waiting for earlier writes: the Kafka store is slow or down")
         })?;
         let end = match tokio::time::timeout_at(deadline, log.end_offset()).await {
@@ -38,7 +38,7 @@ impl Registry {
     }
 
     /// Append `records` and return once they are durable and visible; see [`Self::commit_checked`].
-    pub(super) async fn commit(&self, w: MutexGuard<'_, Writer>, records: Vec<LogRecord>) -> ApiResult<()> {
+    pub(super) async fn commit(&self, w: WriterGuard, records: Vec<LogRecord>) -> ApiResult<()> {
         match self.commit_checked(w, records).await? {
             Ok(()) => Ok(()),
             Err(Lost) => Err(ApiError::store("Another node wrote a conflicting record at the same time; try again")),
@@ -47,21 +47,24 @@ impl Registry {
 
     /// Append `records` and return once they are durable and visible to readers. `Err(Lost)`
     /// when, on a shared log, another node's record won over one of these.
-    pub(super) async fn commit_checked(
-        &self,
-        w: MutexGuard<'_, Writer>,
-        records: Vec<LogRecord>,
-    ) -> ApiResult<Result<(), Lost>> {
-        match &self.backend {
-            Backend::Exclusive(store) => self.commit_exclusive(store.as_ref(), w, records).await.map(Ok),
-            Backend::Shared(log) => self.commit_shared(log.as_ref(), w, records).await,
-        }
+    ///
+    /// The commit runs on a task of its own: a client that disconnects (and so drops the request
+    /// future) cannot stop a write between its append and its publication to readers.
+    pub(super) async fn commit_checked(&self, w: WriterGuard, records: Vec<LogRecord>) -> ApiResult<Result<(), Lost>> {
+        let me = self.me.upgrade().ok_or_else(|| ApiError::store("the registry is shutting down"))?;
+        let task = tokio::spawn(async move {
+            match &me.backend {
+                Backend::Exclusive(store) => me.commit_exclusive(store.as_ref(), w, records).await.map(Ok),
+                Backend::Shared(log) => me.commit_shared(log.as_ref(), w, records).await,
+            }
+        });
+        task.await.map_err(|e| ApiError::store(format!("a commit task failed: {e}")))?
     }
 
     pub(super) async fn commit_shared(
         &self,
         log: &dyn SharedLog,
-        w: MutexGuard<'_, Writer>,
+        w: WriterGuard,
         records: Vec<LogRecord>,
     ) -> ApiResult<Result<(), Lost>> {
         if records.is_empty() {
@@ -129,7 +132,7 @@ impl Registry {
     pub(super) async fn commit_exclusive(
         &self,
         store: &dyn Store,
-        mut w: MutexGuard<'_, Writer>,
+        mut w: WriterGuard,
         records: Vec<LogRecord>,
     ) -> ApiResult<()> {
         if records.is_empty() {

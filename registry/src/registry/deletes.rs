@@ -26,7 +26,12 @@ impl Registry {
     }
 
     /// DELETE /subjects/{s}/versions/{v}
-    pub async fn delete_version(&self, subject_str: &str, spec: VersionSpec, permanent: bool) -> ApiResult<u32> {
+    pub(super) async fn delete_version_now(
+        &self,
+        subject_str: &str,
+        spec: VersionSpec,
+        permanent: bool,
+    ) -> ApiResult<u32> {
         let w = self.lock_writer().await?;
         let st = &w.pending;
         let subject = Self::find_subject(st, subject_str, true)?;
@@ -76,7 +81,7 @@ impl Registry {
     }
 
     /// DELETE /subjects/{s}
-    pub async fn delete_subject(&self, subject_str: &str, permanent: bool) -> ApiResult<Vec<u32>> {
+    pub(super) async fn delete_subject_now(&self, subject_str: &str, permanent: bool) -> ApiResult<Vec<u32>> {
         let w = self.lock_writer().await?;
         let st = &w.pending;
         let subject = Self::find_subject(st, subject_str, true)?;

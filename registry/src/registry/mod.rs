@@ -20,6 +20,7 @@ mod prepare;
 mod reads;
 mod register;
 mod settings;
+mod writes;
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use arc_swap::ArcSwap;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tokio::sync::{watch, Mutex, MutexGuard};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
 use crate::error::{ApiError, ApiResult};
@@ -138,11 +139,19 @@ enum Backend {
     Shared(Arc<dyn SharedLog>),
 }
 
+/// How much parsing and checking runs at once: one task per core.
+fn cpu_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
+}
+
 /// How often a registration is recomputed after losing a race on a shared log.
 const MAX_ATTEMPTS: u32 = 16;
 
 /// A write whose record lost to another node's record for the same id, schema or version.
 struct Lost;
+
+/// The writer lock, owned so a commit can finish on its own task.
+type WriterGuard = OwnedMutexGuard<Writer>;
 
 /// Durable position published to readers, or the store failure that stopped writes.
 type Durable = Result<u64, String>;
@@ -157,7 +166,11 @@ struct ParseKey {
 pub struct Registry {
     pub config: RegistryConfig,
     committed: ArcSwap<State>,
-    writer: Mutex<Writer>,
+    writer: Arc<Mutex<Writer>>,
+    /// This registry, for work that must finish even when the request that started it is gone.
+    me: std::sync::Weak<Registry>,
+    /// Bounds the parsing and checking that runs on the blocking pool at once.
+    cpu: Arc<tokio::sync::Semaphore>,
     backend: Backend,
     /// The position of the committed state, for change-feed waiters.
     visible: watch::Sender<u64>,
@@ -229,10 +242,12 @@ impl Registry {
     fn new(backend: Backend, config: RegistryConfig, state: State, feed: Vec<(u64, LogRecord)>) -> Arc<Self> {
         let (durable, _) = watch::channel(Ok(state.position));
         let (visible, _) = watch::channel(state.position);
-        Arc::new(Self {
+        Arc::new_cyclic(|me| Self {
             config,
             committed: ArcSwap::from_pointee(state.clone()),
-            writer: Mutex::new(Writer { pending: state, deadline: Instant::now() }),
+            writer: Arc::new(Mutex::new(Writer { pending: state, deadline: Instant::now() })),
+            me: me.clone(),
+            cpu: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
             backend,
             visible,
             feed: parking_lot::RwLock::new(feed),
@@ -301,6 +316,22 @@ impl Registry {
                 _ => return (again, next),
             }
         }
+    }
+
+    /// Run CPU-heavy work (parsing, canonicalizing, compatibility checks) on the blocking pool,
+    /// at most [`cpu_slots`] at once, so it never stalls the async workers that serve reads.
+    pub(super) async fn on_cpu<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Registry) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let me = self.me.upgrade().ok_or_else(|| ApiError::store("the registry is shutting down"))?;
+        let permit =
+            self.cpu.clone().acquire_owned().await.map_err(|_| ApiError::store("the registry is shutting down"))?;
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&me)
+        });
+        task.await.map_err(|e| ApiError::store(format!("a parsing task failed: {e}")))?
     }
 
     /// The current durable state. Never waits for writers.

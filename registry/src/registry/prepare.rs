@@ -13,54 +13,18 @@ impl Registry {
     }
 
     /// Resolve references in the referrer's context: `version: -1` becomes the latest version.
-    /// New registrations may not reference soft-deleted versions.
+    /// New registrations may not reference soft-deleted versions. Each referenced version is
+    /// expanded once (a diamond of references costs its edges, not its paths) and the whole
+    /// closure is bounded in count and size (42201 past the bounds).
     pub(super) fn resolve_references(
         st: &State,
         referrer: &QualifiedSubject,
         refs: &[SchemaReference],
         allow_deleted: bool,
-        depth: usize,
     ) -> ApiResult<(Vec<SchemaReference>, Vec<Dependency>)> {
-        if depth > 32 {
-            return Err(ApiError::invalid_schema("Invalid schema: references nested more than 32 levels deep"));
-        }
-        let mut concrete = Vec::with_capacity(refs.len());
-        let mut deps = Vec::with_capacity(refs.len());
-        for r in refs {
-            let missing = || {
-                ApiError::invalid_schema(format!(
-                    "Invalid schema: reference {} to subject '{}' version {} not found",
-                    r.name, r.subject, r.version
-                ))
-            };
-            if r.name.is_empty() || r.subject.is_empty() {
-                return Err(ApiError::invalid_schema("Invalid schema: a reference needs a name and a subject"));
-            }
-            let target = subject::qualify_in_context_of(&r.subject, referrer).ok_or_else(missing)?;
-            let entry = st.subject(&target).ok_or_else(missing)?;
-            let v = match r.version {
-                -1 => entry.latest_live(),
-                n if n > 0 => entry.versions.get(&(n as u32)).filter(|v| allow_deleted || !v.deleted),
-                _ => None,
-            }
-            .ok_or_else(missing)?;
-            let target_q = QualifiedSubject::parse(&target).ok_or_else(missing)?;
-            let (_, inner) = Self::resolve_references(st, &target_q, &v.schema.references, true, depth + 1)?;
-            concrete.push(SchemaReference {
-                name: r.name.clone(),
-                subject: r.subject.clone(),
-                version: v.version as i32,
-            });
-            deps.push(Dependency {
-                name: r.name.clone(),
-                schema_type: v.schema.schema_type,
-                schema: v.schema.schema.clone(),
-                dependencies: inner,
-            });
-        }
-        Ok((concrete, deps))
+        let mut closure = Closure::default();
+        closure.resolve(st, referrer, refs, allow_deleted, 0)
     }
-
     /// Parse + canonicalize a request against `st`. Empty schema reuses the latest version's
     /// schema (Confluent: used to change only metadata).
     pub fn prepare(
@@ -109,7 +73,7 @@ impl Registry {
             };
             (Vec::new(), parsed, hash)
         } else {
-            let (concrete, deps) = Self::resolve_references(st, q, &refs, false, 0)?;
+            let (concrete, deps) = Self::resolve_references(st, q, &refs, false)?;
             let p = ParsedSchema::parse(schema_type, &text, &deps, normalize).map_err(ApiError::invalid_schema)?;
             let hash = state::schema_hash(p.canonical(), &concrete, metadata.as_ref(), None);
             (concrete, Arc::new(p), hash)
@@ -135,7 +99,7 @@ impl Registry {
             }
         }
         let q = QualifiedSubject::parse(subject).ok_or_else(|| ApiError::invalid_subject(subject))?;
-        let (_, deps) = Self::resolve_references(st, &q, &stored.references, true, 0)?;
+        let (_, deps) = Self::resolve_references(st, &q, &stored.references, true)?;
         let parsed = ParsedSchema::parse(stored.schema_type, &stored.schema, &deps, false).map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -176,5 +140,84 @@ impl Registry {
         }
         let previous: Vec<Previous<'_>> = parsed.iter().map(|(n, p)| Previous { version: *n, schema: p }).collect();
         Ok(schema::check_compatibility(level, new, &previous))
+    }
+}
+
+/// Most referenced schemas one schema may pull in, directly and indirectly.
+pub const MAX_REFERENCED_SCHEMAS: usize = 10_000;
+/// Most bytes of referenced schema text one schema may pull in.
+pub const MAX_REFERENCED_BYTES: usize = 32 * 1024 * 1024;
+
+/// The referenced versions met so far while resolving one schema's references.
+#[derive(Default)]
+struct Closure {
+    expanded: HashSet<(String, u32)>,
+    bytes: usize,
+}
+
+impl Closure {
+    fn resolve(
+        &mut self,
+        st: &State,
+        referrer: &QualifiedSubject,
+        refs: &[SchemaReference],
+        allow_deleted: bool,
+        depth: usize,
+    ) -> ApiResult<(Vec<SchemaReference>, Vec<Dependency>)> {
+        if depth > 32 {
+            return Err(ApiError::invalid_schema("Invalid schema: references nested more than 32 levels deep"));
+        }
+        let mut concrete = Vec::with_capacity(refs.len());
+        let mut deps = Vec::with_capacity(refs.len());
+        for r in refs {
+            let missing = || {
+                ApiError::invalid_schema(format!(
+                    "Invalid schema: reference {} to subject '{}' version {} not found",
+                    r.name, r.subject, r.version
+                ))
+            };
+            if r.name.is_empty() || r.subject.is_empty() {
+                return Err(ApiError::invalid_schema("Invalid schema: a reference needs a name and a subject"));
+            }
+            let target = subject::qualify_in_context_of(&r.subject, referrer).ok_or_else(missing)?;
+            let entry = st.subject(&target).ok_or_else(missing)?;
+            let v = match r.version {
+                -1 => entry.latest_live(),
+                n if n > 0 => entry.versions.get(&(n as u32)).filter(|v| allow_deleted || !v.deleted),
+                _ => None,
+            }
+            .ok_or_else(missing)?;
+            // A version met before was expanded then, and its dependencies come before it in
+            // `Dependency::flatten` order: here it needs only its own entry (its name may differ).
+            let inner = if self.expanded.insert((target.clone(), v.version)) {
+                self.bytes += v.schema.schema.len();
+                if self.expanded.len() > MAX_REFERENCED_SCHEMAS {
+                    return Err(ApiError::invalid_schema(format!(
+                        "Invalid schema: it references more than {MAX_REFERENCED_SCHEMAS} schemas directly and indirectly"
+                    )));
+                }
+                if self.bytes > MAX_REFERENCED_BYTES {
+                    return Err(ApiError::invalid_schema(format!(
+                        "Invalid schema: the schemas it references total more than {MAX_REFERENCED_BYTES} bytes"
+                    )));
+                }
+                let target_q = QualifiedSubject::parse(&target).ok_or_else(missing)?;
+                self.resolve(st, &target_q, &v.schema.references, true, depth + 1)?.1
+            } else {
+                Vec::new()
+            };
+            concrete.push(SchemaReference {
+                name: r.name.clone(),
+                subject: r.subject.clone(),
+                version: v.version as i32,
+            });
+            deps.push(Dependency {
+                name: r.name.clone(),
+                schema_type: v.schema.schema_type,
+                schema: v.schema.schema.clone(),
+                dependencies: inner,
+            });
+        }
+        Ok((concrete, deps))
     }
 }

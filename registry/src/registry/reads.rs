@@ -22,51 +22,58 @@ impl Registry {
         Err(ApiError::subject_not_found(subject_str))
     }
 
-    /// Is this schema registered under the subject? (POST /subjects/{s}) Returns the subject
-    /// it was found under (unqualified names fall back to other contexts) and the version.
-    pub fn lookup<'a>(
+    /// Is this schema registered under the subject? (POST /subjects/{s}) Returns the snapshot it
+    /// was looked up in, the subject it was found under (unqualified names fall back to other
+    /// contexts) and the version. Parsing runs on the CPU pool.
+    pub async fn lookup(
         &self,
-        st: &'a State,
         subject_str: &str,
-        req: &RegisterRequest,
+        req: RegisterRequest,
         normalize: bool,
         include_deleted: bool,
-    ) -> ApiResult<(String, &'a VersionEntry)> {
-        let subject = Self::find_subject(st, subject_str, include_deleted)?;
+    ) -> ApiResult<(Arc<State>, String, u32)> {
+        let st = self.snapshot();
+        let subject = Self::find_subject(&st, subject_str, include_deleted)?;
         let q = QualifiedSubject::parse(&subject).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
-        let prepared = self.prepare(st, &q, req, normalize)?;
+        let snap = st.clone();
+        let prepared = self.on_cpu(move |me| me.prepare(&snap, &q, &req, normalize)).await?;
         let found = st
             .subject(&subject)
             .and_then(|s| {
                 s.versions.values().rev().find(|v| v.schema.hash == prepared.hash && (include_deleted || !v.deleted))
             })
-            .ok_or_else(ApiError::schema_not_found)?;
-        Ok((subject, found))
+            .ok_or_else(ApiError::schema_not_found)?
+            .version;
+        Ok((st, subject, found))
     }
 
     /// POST /compatibility/subjects/{s}/versions[/{v}]: the messages (empty = compatible).
-    pub fn check_compatibility(
+    /// Parsing and checking run on the CPU pool.
+    pub async fn check_compatibility(
         &self,
         subject_str: &str,
         version: Option<VersionSpec>,
-        req: &RegisterRequest,
+        req: RegisterRequest,
         normalize: bool,
     ) -> ApiResult<Vec<String>> {
         let st = self.snapshot();
         let q = Self::parse_subject(subject_str)?;
-        let subject = q.qualified();
-        let prepared = self.prepare(&st, &q, req, normalize)?;
-        let entry = st.subject(&subject);
-        let versions: Vec<&VersionEntry> = match version {
-            None => entry.map(|e| e.live().rev().collect()).unwrap_or_default(),
-            Some(VersionSpec::Latest) => entry.and_then(|e| e.latest_live()).into_iter().collect(),
-            Some(VersionSpec::Number(n)) => {
-                // Confluent answers 40402 for a missing numeric version, also of a missing subject.
-                let v = entry.and_then(|e| e.versions.get(&n)).filter(|v| !v.deleted);
-                vec![v.ok_or_else(|| ApiError::version_not_found(n))?]
-            }
-        };
-        self.check_against(&st, &q, &prepared.parsed, &versions)
+        self.on_cpu(move |me| {
+            let subject = q.qualified();
+            let prepared = me.prepare(&st, &q, &req, normalize)?;
+            let entry = st.subject(&subject);
+            let versions: Vec<&VersionEntry> = match version {
+                None => entry.map(|e| e.live().rev().collect()).unwrap_or_default(),
+                Some(VersionSpec::Latest) => entry.and_then(|e| e.latest_live()).into_iter().collect(),
+                Some(VersionSpec::Number(n)) => {
+                    // Confluent answers 40402 for a missing numeric version, also of a missing subject.
+                    let v = entry.and_then(|e| e.versions.get(&n)).filter(|v| !v.deleted);
+                    vec![v.ok_or_else(|| ApiError::version_not_found(n))?]
+                }
+            };
+            me.check_against(&st, &q, &prepared.parsed, &versions)
+        })
+        .await
     }
 
     /// Resolve a version of a subject for reads and deletes.

@@ -5,7 +5,11 @@ use super::*;
 impl Registry {
     /// PUT /config[/{s}]: merge `update` into the stored config (absent = keep, null = clear).
     /// Returns the resulting stored fields.
-    pub async fn update_config(&self, scope: ScopeKey, update: Map<String, Value>) -> ApiResult<Map<String, Value>> {
+    pub(super) async fn update_config_now(
+        &self,
+        scope: ScopeKey,
+        update: Map<String, Value>,
+    ) -> ApiResult<Map<String, Value>> {
         let w = self.lock_writer().await?;
         let st = &w.pending;
         Self::check_writable(st, &Self::scope_subject(&scope))?;
@@ -39,7 +43,7 @@ impl Registry {
     }
 
     /// DELETE /config[/{s}]: returns the old fields, None when nothing was set.
-    pub async fn delete_config(&self, scope: ScopeKey) -> ApiResult<Option<Map<String, Value>>> {
+    pub(super) async fn delete_config_now(&self, scope: ScopeKey) -> ApiResult<Option<Map<String, Value>>> {
         let w = self.lock_writer().await?;
         Self::check_writable(&w.pending, &Self::scope_subject(&scope))?;
         let Some(old) = w.pending.configs.get(&scope).cloned() else { return Ok(None) };
@@ -62,7 +66,7 @@ impl Registry {
 
     /// PUT /mode[/{s}]. Switching to IMPORT needs an empty scope unless `force`; soft-deleted
     /// versions in scope are then removed for good.
-    pub async fn set_mode(&self, scope: ScopeKey, mode: Option<Mode>, force: bool) -> ApiResult<()> {
+    pub(super) async fn set_mode_now(&self, scope: ScopeKey, mode: Option<Mode>, force: bool) -> ApiResult<()> {
         let w = self.lock_writer().await?;
         let st = &w.pending;
         let key = Key::Mode { subject: scope.clone() };
@@ -100,7 +104,7 @@ impl Registry {
 
     /// DELETE /mode[/{s}]: returns the old mode (None when none was set). `recursive` also clears
     /// every subject-level mode in the scope's context.
-    pub async fn delete_mode(&self, scope: ScopeKey, recursive: bool) -> ApiResult<Option<Mode>> {
+    pub(super) async fn delete_mode_now(&self, scope: ScopeKey, recursive: bool) -> ApiResult<Option<Mode>> {
         let w = self.lock_writer().await?;
         let st = &w.pending;
         let old = st.modes.get(&scope).map(|m| m.value);
@@ -128,7 +132,7 @@ impl Registry {
     }
 
     /// DELETE /contexts/{ctx}: only an empty context.
-    pub async fn delete_context(&self, context: &str) -> ApiResult<()> {
+    pub(super) async fn delete_context_now(&self, context: &str) -> ApiResult<()> {
         let w = self.lock_writer().await?;
         let st = &w.pending;
         let label = format!(":{context}:");

@@ -3,11 +3,11 @@
 //! compatibility level into reader/writer checks the way Confluent does.
 
 pub mod avro;
-mod descriptor;
 pub mod json;
 pub mod protobuf;
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The schema formats of the Confluent API.
@@ -64,17 +64,17 @@ pub struct Dependency {
 impl Dependency {
     /// Schema texts in dependency order: every schema after the schemas it references.
     pub fn flatten(deps: &[Dependency]) -> Vec<Arc<str>> {
-        fn walk(d: &Dependency, out: &mut Vec<Arc<str>>) {
+        fn walk(d: &Dependency, seen: &mut HashSet<Arc<str>>, out: &mut Vec<Arc<str>>) {
             for inner in &d.dependencies {
-                walk(inner, out);
+                walk(inner, seen, out);
             }
-            if !out.iter().any(|s| s == &d.schema) {
+            if seen.insert(d.schema.clone()) {
                 out.push(d.schema.clone());
             }
         }
-        let mut out = Vec::new();
+        let (mut seen, mut out) = (HashSet::new(), Vec::new());
         for d in deps {
-            walk(d, &mut out);
+            walk(d, &mut seen, &mut out);
         }
         out
     }
@@ -82,17 +82,17 @@ impl Dependency {
     /// (reference name, schema text) pairs in dependency order, each name once: how Protobuf
     /// imports and JSON Schema `$ref`s find their targets.
     pub fn flatten_named(deps: &[Dependency]) -> Vec<(String, Arc<str>)> {
-        fn walk(d: &Dependency, out: &mut Vec<(String, Arc<str>)>) {
+        fn walk<'a>(d: &'a Dependency, seen: &mut HashSet<&'a str>, out: &mut Vec<(String, Arc<str>)>) {
             for inner in &d.dependencies {
-                walk(inner, out);
+                walk(inner, seen, out);
             }
-            if !out.iter().any(|(n, _)| *n == d.name) {
+            if seen.insert(&d.name) {
                 out.push((d.name.clone(), d.schema.clone()));
             }
         }
-        let mut out = Vec::new();
+        let (mut seen, mut out) = (HashSet::new(), Vec::new());
         for d in deps {
-            walk(d, &mut out);
+            walk(d, &mut seen, &mut out);
         }
         out
     }
@@ -132,7 +132,7 @@ impl ParsedSchema {
                 let named = Dependency::flatten_named(deps);
                 let refs: Vec<(&str, &str)> = named.iter().map(|(n, s)| (n.as_str(), &**s)).collect();
                 // A base64 FileDescriptorProto (Confluent's Python serializer) is stored as .proto text.
-                let proto = descriptor::base64_descriptor_to_proto(text);
+                let proto = protobuf::base64_descriptor_to_proto(text);
                 protobuf::ProtobufSchema::parse(proto.as_deref().unwrap_or(text), &refs, normalize)
                     .map(ParsedSchema::Protobuf)
                     .map_err(|e| invalid(e.0))

@@ -82,9 +82,7 @@ fn quote(s: &str) -> String {
 }
 
 fn type_of(f: &FieldDescriptorProto) -> String {
-    super::protobuf::scalar_type_name(f.r#type() as i32)
-        .map(str::to_string)
-        .unwrap_or_else(|| f.type_name().to_string())
+    super::scalar_type_name(f.r#type() as i32).map(str::to_string).unwrap_or_else(|| f.type_name().to_string())
 }
 
 fn indent(depth: usize) -> String {

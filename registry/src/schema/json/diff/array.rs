@@ -1,0 +1,144 @@
+//! Confluent's `ArraySchemaDiff`.
+
+use super::*;
+
+impl<'a> Engine<'a> {
+    pub(crate) fn arr_open(&self, s: SRef, arr: &ArrS) -> bool {
+        arr.permits_additional
+            && arr.additional_schema.is_none()
+            && arr.unevaluated.is_none_or(|id| self.node(Engine::at(s, id)).kind.is_empty_schema())
+    }
+
+    pub(crate) fn arr_partial(&self, s: SRef, arr: &ArrS) -> Option<NodeId> {
+        if arr.additional_schema.is_some() {
+            return arr.additional_schema;
+        }
+        if arr.permits_additional {
+            if let Some(u) = arr.unevaluated {
+                let k = &self.node(Engine::at(s, u)).kind;
+                if !matches!(k, Kind::False) && !k.is_empty_schema() {
+                    return Some(u);
+                }
+            }
+        }
+        None
+    }
+
+    pub(crate) fn compare_array(&mut self, ctx: &mut DiffCtx, o: SRef, a: &ArrS, u: SRef, b: &ArrS) {
+        ctx.enter("items");
+        self.compare(ctx, a.all_items.map(|id| Engine::at(o, id)), b.all_items.map(|id| Engine::at(u, id)));
+        ctx.leave();
+
+        let common = a.item_schemas.len().min(b.item_schemas.len());
+        for i in 0..common {
+            ctx.enter(format!("items/{i}"));
+            self.compare(ctx, Some(Engine::at(o, a.item_schemas[i])), Some(Engine::at(u, b.item_schemas[i])));
+            ctx.leave();
+        }
+        for (i, &oid) in a.item_schemas.iter().enumerate().skip(common) {
+            ctx.enter(format!("items/{i}"));
+            if self.arr_open(u, b) {
+                ctx.add(DT::ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL);
+            } else if let Some(p) = self.arr_partial(u, b) {
+                let mut sub = ctx.sub();
+                self.compare(&mut sub, Some(Engine::at(o, oid)), Some(Engine::at(u, p)));
+                let ok = self.compatible(&sub);
+                ctx.diffs.extend(sub.diffs);
+                ctx.add(if ok {
+                    DT::ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                } else {
+                    DT::ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                });
+            } else if matches!(self.node(Engine::at(o, oid)).kind, Kind::False) {
+                ctx.add(DT::ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL);
+            } else {
+                ctx.add(DT::ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL);
+            }
+            ctx.leave();
+        }
+        for (i, &uid) in b.item_schemas.iter().enumerate().skip(common) {
+            ctx.enter(format!("items/{i}"));
+            if self.arr_open(o, a) {
+                if self.node(Engine::at(u, uid)).kind.is_empty_schema() {
+                    ctx.add(DT::ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL);
+                } else {
+                    ctx.add(DT::ITEM_ADDED_TO_OPEN_CONTENT_MODEL);
+                }
+            } else if let Some(p) = self.arr_partial(o, a) {
+                let mut sub = ctx.sub();
+                self.compare(&mut sub, Some(Engine::at(o, p)), Some(Engine::at(u, uid)));
+                let ok = self.compatible(&sub);
+                ctx.diffs.extend(sub.diffs);
+                ctx.add(if ok {
+                    DT::ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                } else {
+                    DT::ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                });
+            } else {
+                ctx.add(DT::ITEM_ADDED_TO_CLOSED_CONTENT_MODEL);
+            }
+            ctx.leave();
+        }
+
+        ctx.enter("additionalItems");
+        if a.permits_additional != b.permits_additional {
+            ctx.add(if a.permits_additional { DT::ADDITIONAL_ITEMS_REMOVED } else { DT::ADDITIONAL_ITEMS_ADDED });
+        } else if a.additional_schema.is_none() && b.additional_schema.is_some() {
+            ctx.add(DT::ADDITIONAL_ITEMS_NARROWED);
+        } else if b.additional_schema.is_none() && a.additional_schema.is_some() {
+            ctx.add(DT::ADDITIONAL_ITEMS_EXTENDED);
+        } else {
+            let x = a.additional_schema.map(|id| Engine::at(o, id));
+            let y = b.additional_schema.map(|id| Engine::at(u, id));
+            self.compare(ctx, x, y);
+        }
+        ctx.leave();
+
+        self.compare_unevaluated(
+            ctx,
+            "unevaluatedItems",
+            a.unevaluated.map(|id| Engine::at(o, id)),
+            b.unevaluated.map(|id| Engine::at(u, id)),
+            [
+                DT::UNEVALUATED_ITEMS_ADDED,
+                DT::UNEVALUATED_ITEMS_REMOVED,
+                DT::UNEVALUATED_ITEMS_EXTENDED,
+                DT::UNEVALUATED_ITEMS_NARROWED,
+            ],
+        );
+
+        compare_limit(
+            ctx,
+            "maxItems",
+            a.max_items,
+            b.max_items,
+            [DT::MAX_ITEMS_ADDED, DT::MAX_ITEMS_REMOVED, DT::MAX_ITEMS_INCREASED, DT::MAX_ITEMS_DECREASED],
+        );
+        compare_limit(
+            ctx,
+            "minItems",
+            a.min_items,
+            b.min_items,
+            [DT::MIN_ITEMS_ADDED, DT::MIN_ITEMS_REMOVED, DT::MIN_ITEMS_INCREASED, DT::MIN_ITEMS_DECREASED],
+        );
+        if a.unique_items != b.unique_items {
+            ctx.add_at("uniqueItems", if a.unique_items { DT::UNIQUE_ITEMS_REMOVED } else { DT::UNIQUE_ITEMS_ADDED });
+        }
+        // Number.intValue() comparisons.
+        let int = |v: Option<f64>| v.map(|f| f as i64);
+        compare_limit(
+            ctx,
+            "maxContains",
+            int(a.max_contains),
+            int(b.max_contains),
+            [DT::MAX_CONTAINS_ADDED, DT::MAX_CONTAINS_REMOVED, DT::MAX_CONTAINS_INCREASED, DT::MAX_CONTAINS_DECREASED],
+        );
+        compare_limit(
+            ctx,
+            "minContains",
+            int(a.min_contains),
+            int(b.min_contains),
+            [DT::MIN_CONTAINS_ADDED, DT::MIN_CONTAINS_REMOVED, DT::MIN_CONTAINS_INCREASED, DT::MIN_CONTAINS_DECREASED],
+        );
+    }
+}

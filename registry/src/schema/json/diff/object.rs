@@ -1,0 +1,275 @@
+//! Confluent's `ObjectSchemaDiff` (properties, required, additional and pattern properties,
+//! dependencies, unevaluatedProperties).
+
+use super::*;
+
+impl<'a> Engine<'a> {
+    pub(crate) fn obj_open(&self, s: SRef, obj: &ObjS) -> bool {
+        obj.permits_additional
+            && obj.additional_schema.is_none()
+            && obj.pattern_properties.is_empty()
+            && obj.unevaluated.is_none_or(|id| self.node(Engine::at(s, id)).kind.is_empty_schema())
+    }
+
+    pub(crate) fn obj_partial(&self, s: SRef, obj: &ObjS, key: &str) -> Option<NodeId> {
+        for pp in &obj.pattern_properties {
+            if let Some(re) = &pp.regex {
+                if re.is_match(key).unwrap_or(false) {
+                    return Some(pp.schema);
+                }
+            }
+        }
+        if obj.additional_schema.is_some() {
+            return obj.additional_schema;
+        }
+        if obj.permits_additional {
+            if let Some(u) = obj.unevaluated {
+                let k = &self.node(Engine::at(s, u)).kind;
+                if !matches!(k, Kind::False) && !k.is_empty_schema() {
+                    return Some(u);
+                }
+            }
+        }
+        None
+    }
+
+    pub(crate) fn compare_object(&mut self, ctx: &mut DiffCtx, o: SRef, a: &ObjS, u: SRef, b: &ObjS) {
+        // required
+        ctx.enter("required");
+        for (key, _) in &a.properties {
+            if let Some(uid) = b.property(key) {
+                let was = a.required.contains(key);
+                let is = b.required.contains(key);
+                if was && !is {
+                    ctx.add_at(key, DT::REQUIRED_ATTRIBUTE_REMOVED);
+                } else if !was && is {
+                    if self.node(Engine::at(u, uid)).default.is_some() {
+                        ctx.add_at(key, DT::REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED);
+                    } else {
+                        ctx.add_at(key, DT::REQUIRED_ATTRIBUTE_ADDED);
+                    }
+                }
+            }
+        }
+        ctx.leave();
+
+        // properties
+        ctx.enter("properties");
+        let keys: Vec<&String> = a
+            .properties
+            .iter()
+            .map(|(k, _)| k)
+            .chain(b.properties.iter().map(|(k, _)| k).filter(|k| a.property(k).is_none()))
+            .collect();
+        for key in keys {
+            ctx.enter(key.as_str());
+            match (a.property(key), b.property(key)) {
+                (Some(oid), None) => {
+                    if self.obj_open(u, b) {
+                        ctx.add(DT::PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL);
+                    } else if let Some(p) = self.obj_partial(u, b, key) {
+                        let mut sub = ctx.sub();
+                        self.compare(&mut sub, Some(Engine::at(o, oid)), Some(Engine::at(u, p)));
+                        let ok = self.compatible(&sub);
+                        ctx.diffs.extend(sub.diffs);
+                        ctx.add(if ok {
+                            DT::PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                        } else {
+                            DT::PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                        });
+                    } else if matches!(self.node(Engine::at(o, oid)).kind, Kind::False) {
+                        ctx.add(DT::PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL);
+                    } else {
+                        ctx.add(DT::PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL);
+                    }
+                }
+                (None, Some(uid)) => {
+                    let un = self.node(Engine::at(u, uid));
+                    let required = b.required.contains(key.as_str());
+                    if self.obj_open(o, a) {
+                        if un.kind.is_empty_schema() {
+                            ctx.add(DT::PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL);
+                        } else if required {
+                            ctx.add(if un.default.is_some() {
+                                DT::REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL
+                            } else {
+                                DT::REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL
+                            });
+                        } else {
+                            ctx.add(DT::OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL);
+                        }
+                    } else {
+                        if let Some(p) = self.obj_partial(o, a, key) {
+                            let mut sub = ctx.sub();
+                            self.compare(&mut sub, Some(Engine::at(o, p)), Some(Engine::at(u, uid)));
+                            let ok = self.compatible(&sub);
+                            ctx.diffs.extend(sub.diffs);
+                            ctx.add(if ok {
+                                DT::PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                            } else {
+                                DT::PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                            });
+                        }
+                        if required {
+                            ctx.add(if un.default.is_some() {
+                                DT::REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL
+                            } else {
+                                DT::REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL
+                            });
+                        } else {
+                            ctx.add(DT::OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL);
+                        }
+                    }
+                }
+                (Some(oid), Some(uid)) => self.compare(ctx, Some(Engine::at(o, oid)), Some(Engine::at(u, uid))),
+                (None, None) => {}
+            }
+            ctx.leave();
+        }
+        ctx.leave();
+
+        // dependencies
+        ctx.enter("dependencies");
+        let a_prop: HashMap<&str, &Vec<String>> =
+            a.property_dependencies.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let b_prop: HashMap<&str, &Vec<String>> =
+            b.property_dependencies.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let a_schema: HashMap<&str, NodeId> = a.schema_dependencies.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let b_schema: HashMap<&str, NodeId> = b.schema_dependencies.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let dep_keys: Vec<&String> = a
+            .property_dependencies
+            .iter()
+            .map(|(k, _)| k)
+            .chain(b.property_dependencies.iter().map(|(k, _)| k).filter(|k| !a_prop.contains_key(k.as_str())))
+            .collect();
+        for key in dep_keys {
+            match (a_prop.get(key.as_str()), b_prop.get(key.as_str())) {
+                (_, None) => ctx.add_at(key, DT::DEPENDENCY_ARRAY_REMOVED),
+                (None, Some(_)) => ctx.add_at(key, DT::DEPENDENCY_ARRAY_ADDED),
+                (Some(x), Some(y)) => {
+                    let x: HashSet<&String> = x.iter().collect();
+                    let y: HashSet<&String> = y.iter().collect();
+                    if x != y {
+                        if y.is_superset(&x) {
+                            ctx.add_at(key, DT::DEPENDENCY_ARRAY_EXTENDED);
+                        } else if x.is_superset(&y) {
+                            ctx.add_at(key, DT::DEPENDENCY_ARRAY_NARROWED);
+                        } else {
+                            ctx.add_at(key, DT::DEPENDENCY_ARRAY_CHANGED);
+                        }
+                    }
+                }
+            }
+        }
+        let dep_keys: Vec<&String> = a
+            .schema_dependencies
+            .iter()
+            .map(|(k, _)| k)
+            .chain(b.schema_dependencies.iter().map(|(k, _)| k).filter(|k| !a_schema.contains_key(k.as_str())))
+            .collect();
+        for key in dep_keys {
+            match (a_schema.get(key.as_str()).copied(), b_schema.get(key.as_str()).copied()) {
+                (_, None) => ctx.add_at(key, DT::DEPENDENCY_SCHEMA_REMOVED),
+                (None, Some(_)) => ctx.add_at(key, DT::DEPENDENCY_SCHEMA_ADDED),
+                (Some(x), Some(y)) => {
+                    ctx.enter(key.as_str());
+                    self.compare(ctx, Some(Engine::at(o, x)), Some(Engine::at(u, y)));
+                    ctx.leave();
+                }
+            }
+        }
+        ctx.leave();
+
+        // additionalProperties
+        ctx.enter("additionalProperties");
+        if a.permits_additional != b.permits_additional {
+            ctx.add(if b.permits_additional {
+                DT::ADDITIONAL_PROPERTIES_ADDED
+            } else {
+                DT::ADDITIONAL_PROPERTIES_REMOVED
+            });
+        } else if a.additional_schema.is_none() && b.additional_schema.is_some() {
+            ctx.add(DT::ADDITIONAL_PROPERTIES_NARROWED);
+        } else if b.additional_schema.is_none() && a.additional_schema.is_some() {
+            ctx.add(DT::ADDITIONAL_PROPERTIES_EXTENDED);
+        } else {
+            let x = a.additional_schema.map(|id| Engine::at(o, id));
+            let y = b.additional_schema.map(|id| Engine::at(u, id));
+            self.compare(ctx, x, y);
+        }
+        ctx.leave();
+
+        // unevaluatedProperties
+        self.compare_unevaluated(
+            ctx,
+            "unevaluatedProperties",
+            a.unevaluated.map(|id| Engine::at(o, id)),
+            b.unevaluated.map(|id| Engine::at(u, id)),
+            [
+                DT::UNEVALUATED_PROPERTIES_ADDED,
+                DT::UNEVALUATED_PROPERTIES_REMOVED,
+                DT::UNEVALUATED_PROPERTIES_EXTENDED,
+                DT::UNEVALUATED_PROPERTIES_NARROWED,
+            ],
+        );
+
+        compare_limit(
+            ctx,
+            "maxProperties",
+            a.max_properties,
+            b.max_properties,
+            [
+                DT::MAX_PROPERTIES_ADDED,
+                DT::MAX_PROPERTIES_REMOVED,
+                DT::MAX_PROPERTIES_INCREASED,
+                DT::MAX_PROPERTIES_DECREASED,
+            ],
+        );
+        compare_limit(
+            ctx,
+            "minProperties",
+            a.min_properties,
+            b.min_properties,
+            [
+                DT::MIN_PROPERTIES_ADDED,
+                DT::MIN_PROPERTIES_REMOVED,
+                DT::MIN_PROPERTIES_INCREASED,
+                DT::MIN_PROPERTIES_DECREASED,
+            ],
+        );
+    }
+
+    /// `types` = [ADDED, REMOVED, EXTENDED, NARROWED].
+    pub(crate) fn compare_unevaluated(
+        &mut self,
+        ctx: &mut DiffCtx,
+        keyword: &str,
+        x: Option<SRef>,
+        y: Option<SRef>,
+        types: [DT; 4],
+    ) {
+        let [added, removed, extended, narrowed] = types;
+        if x.is_none() && y.is_none() {
+            return;
+        }
+        let is_false = |s: Option<SRef>| s.is_some_and(|s| matches!(self.node(s).kind, Kind::False));
+        let is_empty = |s: Option<SRef>| s.is_some_and(|s| self.node(s).kind.is_empty_schema());
+        ctx.enter(keyword);
+        if x.is_none() {
+            ctx.add(if is_false(y) { removed } else { narrowed });
+        } else if y.is_none() {
+            ctx.add(if is_false(x) { added } else { extended });
+        } else if is_false(x) && !is_false(y) {
+            ctx.add(added);
+        } else if !is_false(x) && is_false(y) {
+            ctx.add(removed);
+        } else if is_empty(x) && !is_empty(y) {
+            ctx.add(narrowed);
+        } else if !is_empty(x) && is_empty(y) {
+            ctx.add(extended);
+        } else {
+            self.compare(ctx, x, y);
+        }
+        ctx.leave();
+    }
+}
