@@ -182,11 +182,14 @@ impl Registry {
     ) -> ApiResult<Checked> {
         let (st, ask, req) = (st.clone(), ask.clone(), req.clone());
         self.on_cpu(move |me| {
-            let prepared = me.prepare(&st, &ask.q, &req, normalize)?;
+            // Metadata from the config and the previous version (data contracts).
+            let merged = Self::registration_request(&st, &ask.q, &req);
+            let prepared = me.prepare(&st, &ask.q, merged.as_ref().unwrap_or(&req), normalize)?;
             let basis = me.check_basis(&st, &ask);
             let problems = if ask.needs_check(&st, force) && ask.existing_live(&st, &prepared.hash).is_none() {
                 let entry = st.subject(&ask.subject);
                 let live: Vec<&VersionEntry> = entry.map(|e| e.live().rev().collect()).unwrap_or_default();
+                let live = Self::in_compatibility_group(&st, &ask.q, prepared.metadata.as_ref(), live);
                 Some(me.check_against(&st, &ask.q, &prepared.parsed, &live)?)
             } else {
                 None
