@@ -210,7 +210,8 @@ impl State {
     /// learns it when it reads the record back, and retries:
     /// - the first record for an id in a context wins: a later one with another schema is skipped;
     /// - a schema keeps the first id it got in a context: a record giving it another id is skipped;
-    /// - a live subject-version keeps its id: a record giving it another id is skipped.
+    /// - a live subject-version keeps its id: a record giving it another id is skipped, unless
+    ///   the subject is in IMPORT (or FORWARD) mode, where a version is written as given.
     pub fn apply_at(&mut self, offset: u64, rec: &LogRecord) -> bool {
         self.position = offset + 1;
         let key = match Key::decode(&rec.key) {
@@ -267,7 +268,10 @@ impl State {
         let hash = schema_hash(&v.schema, &v.references, v.metadata.as_ref(), v.rule_set.as_ref());
         let context = subject::context_of(&subject);
         if let Some(existing) = self.subjects.get(&subject).and_then(|s| s.versions.get(&version)) {
-            if !existing.deleted && existing.schema.id != v.id {
+            // IMPORT mode writes a version as given, over what it held (Confluent does).
+            let importing = QualifiedSubject::parse(&subject)
+                .is_some_and(|q| matches!(self.effective_mode(Some(&q)), Mode::Import | Mode::Forward));
+            if !existing.deleted && existing.schema.id != v.id && !importing {
                 return Err(format!(
                     "{subject} version {version} already holds id {}; a record giving it id {} is ignored",
                     existing.schema.id, v.id

@@ -252,11 +252,9 @@ impl Registry {
                         let out = Registered { subject: subject.clone(), version: v, schema: existing.schema.clone() };
                         return Ok(Slot::Existing(out));
                     }
-                    return Err(ApiError::not_permitted(format!(
-                        "Overwrite new schema for subject {subject} version {v} is not permitted: that version already holds schema id {}",
-                        existing.schema.id
-                    )));
                 }
+                // IMPORT writes another schema over an existing version, as Confluent does; only
+                // an id holding another schema is refused (below).
                 v
             }
             Some(v) if v == next_version => v,

@@ -141,10 +141,22 @@ async fn import_refuses_to_overwrite_an_id_with_a_different_schema() {
     api.register_req("a", json!({"schema": v1(), "id": 42, "version": 1})).await.ok();
     let r = api.register_req("b", json!({"schema": "\"int\"", "id": 42})).await;
     r.err(422, 42205).msg_contains("Overwrite new schema with id 42").msg_contains("not permitted");
-    // Nor an occupied version with another schema.
-    api.register_req("a", json!({"schema": "\"int\"", "id": 43, "version": 1})).await.err(422, 42205);
     assert_eq!(api.ok("/subjects").await, json!(["a"]));
     assert_eq!(api.ok("/schemas/ids/42").await["schema"], canonical(&v1()));
+}
+
+#[tokio::test]
+async fn import_writes_another_schema_over_an_existing_version() {
+    let api = start().await;
+    api.set_mode("/mode", "IMPORT").await;
+    api.register_req("a", json!({"schema": v1(), "id": 42, "version": 1})).await.ok();
+    // As Confluent: the version is written as given; the old id goes with its last use.
+    let r = api.register_req("a", json!({"schema": "\"int\"", "id": 43, "version": 1})).await;
+    assert_eq!((r.ok()["id"].clone(), r.body["version"].clone()), (json!(43), json!(1)));
+    assert_eq!(api.ok("/subjects/a/versions/1").await["schema"], "\"int\"");
+    api.get("/schemas/ids/42").await.err(404, 40403);
+    // An id that holds another schema is still refused.
+    api.register_req("a", json!({"schema": v1(), "id": 43, "version": 1})).await.err(422, 42205);
 }
 
 #[tokio::test]
