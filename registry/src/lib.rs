@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod error;
+pub mod metrics;
 pub mod registry;
 pub mod schema;
 pub mod security;

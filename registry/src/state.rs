@@ -210,7 +210,8 @@ impl State {
     /// learns it when it reads the record back, and retries:
     /// - the first record for an id in a context wins: a later one with another schema is skipped;
     /// - a schema keeps the first id it got in a context: a record giving it another id is skipped;
-    /// - a live subject-version keeps its id: a record giving it another id is skipped.
+    /// - a live subject-version keeps its id: a record giving it another id is skipped, unless
+    ///   the subject is in IMPORT (or FORWARD) mode, where a version is written as given.
     pub fn apply_at(&mut self, offset: u64, rec: &LogRecord) -> bool {
         self.position = offset + 1;
         let key = match Key::decode(&rec.key) {
@@ -267,7 +268,10 @@ impl State {
         let hash = schema_hash(&v.schema, &v.references, v.metadata.as_ref(), v.rule_set.as_ref());
         let context = subject::context_of(&subject);
         if let Some(existing) = self.subjects.get(&subject).and_then(|s| s.versions.get(&version)) {
-            if !existing.deleted && existing.schema.id != v.id {
+            // IMPORT mode writes a version as given, over what it held (Confluent does).
+            let importing = QualifiedSubject::parse(&subject)
+                .is_some_and(|q| matches!(self.effective_mode(Some(&q)), Mode::Import | Mode::Forward));
+            if !existing.deleted && existing.schema.id != v.id && !importing {
                 return Err(format!(
                     "{subject} version {version} already holds id {}; a record giving it id {} is ignored",
                     existing.schema.id, v.id
@@ -410,50 +414,74 @@ impl State {
         self.contexts.get(context)?.by_id.get(&id)
     }
 
-    /// Scope keys from most to least specific: subject, its context, global, the global context.
+    /// The `:.__GLOBAL:` scope key.
+    pub fn global_scope() -> ScopeKey {
+        Some(format!(":{GLOBAL_CONTEXT}:"))
+    }
+
+    /// Scope keys as Confluent's `InMemoryCache.config()/mode()` looks at them, most specific
+    /// first: the subject (when named); then its context for a named context, or the root
+    /// (`/config`, `/mode`) for the default context; then `:.__GLOBAL:`. A subject in a named
+    /// context never falls back to the root.
     pub fn scope_chain(subject: Option<&QualifiedSubject>) -> Vec<ScopeKey> {
-        let mut chain = Vec::with_capacity(4);
-        if let Some(q) = subject {
-            if !q.name.is_empty() {
-                chain.push(Some(q.qualified()));
+        let mut chain = Vec::with_capacity(3);
+        match subject {
+            Some(q) => {
+                if !q.name.is_empty() {
+                    chain.push(Some(q.qualified()));
+                }
+                chain.push(q.context_key());
             }
-            if let Some(ck) = q.context_key() {
-                chain.push(Some(ck));
-            }
+            None => chain.push(None),
         }
-        chain.push(None);
-        chain.push(Some(format!(":{GLOBAL_CONTEXT}:")));
+        chain.push(Self::global_scope());
         chain
     }
 
-    /// The effective config for a subject (or global when None): fields merged from the least to
-    /// the most specific scope, as Confluent's `getConfigInScope`.
-    pub fn effective_config(&self, subject: Option<&QualifiedSubject>) -> Map<String, Value> {
-        let mut merged = Map::new();
-        for key in Self::scope_chain(subject).iter().rev() {
-            if let Some(c) = self.configs.get(key) {
-                for (k, v) in c.value.iter() {
-                    merged.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        merged
-    }
-
-    /// One config field as in force for a subject: the most specific scope that sets it.
-    pub fn config_field(&self, subject: Option<&QualifiedSubject>, field: &str) -> Option<&Value> {
+    /// The config record in force for a subject (the root when None): the first scope of
+    /// [`Self::scope_chain`] that has one. Records are not merged across scopes (Confluent's
+    /// `getConfigInScope`); a missing `compatibilityLevel` means the server default.
+    pub fn config_in_scope(&self, subject: Option<&QualifiedSubject>) -> Option<&Map<String, Value>> {
         if self.configs.is_empty() {
             return None;
         }
-        Self::scope_chain(subject).iter().find_map(|k| self.configs.get(k).and_then(|c| c.value.get(field)))
+        Self::scope_chain(subject).iter().find_map(|k| self.configs.get(k)).map(|c| &*c.value)
     }
 
-    /// The effective mode for a subject (or global when None).
+    /// One field of the config record in force for a subject (see [`Self::config_in_scope`]).
+    pub fn config_field(&self, subject: Option<&QualifiedSubject>, field: &str) -> Option<&Value> {
+        self.config_in_scope(subject)?.get(field)
+    }
+
+    fn mode_in_chain(&self, subject: Option<&QualifiedSubject>) -> Option<Mode> {
+        Self::scope_chain(subject).iter().find_map(|k| self.modes.get(k).map(|m| m.value))
+    }
+
+    /// The mode in force for a subject (the root when None), as Confluent's `getModeInScope`:
+    /// a root READONLY_OVERRIDE beats everything; otherwise the first scope of
+    /// [`Self::scope_chain`] with a mode; READWRITE when none has one.
     pub fn effective_mode(&self, subject: Option<&QualifiedSubject>) -> Mode {
         if self.modes.is_empty() {
             return Mode::ReadWrite;
         }
-        Self::scope_chain(subject).iter().find_map(|k| self.modes.get(k).map(|m| m.value)).unwrap_or(Mode::ReadWrite)
+        if self.mode_in_chain(None) == Some(Mode::ReadOnlyOverride) {
+            return Mode::ReadOnlyOverride;
+        }
+        self.mode_in_chain(subject).unwrap_or(Mode::ReadWrite)
+    }
+
+    /// The mode set at exactly one scope, as Confluent's `getMode` (GET /mode without
+    /// `defaultToGlobal`): a root READONLY_OVERRIDE wins; the root and `:.__GLOBAL:` answer
+    /// READWRITE when unset; other scopes None when unset.
+    pub fn mode_at(&self, scope: &ScopeKey) -> Option<Mode> {
+        let root = self.modes.get(&None).map(|m| m.value);
+        if root == Some(Mode::ReadOnlyOverride) {
+            return root;
+        }
+        if let Some(m) = self.modes.get(scope) {
+            return Some(m.value);
+        }
+        (scope.is_none() || *scope == Self::global_scope()).then_some(Mode::ReadWrite)
     }
 
     /// Ids (in any context) whose references point at `subject` version `version`.
@@ -567,9 +595,9 @@ mod tests {
         s.apply(&cfg(None, "FULL"));
         s.apply(&cfg(Some(":.eu:"), "NONE"));
         let q = QualifiedSubject::parse(":.eu:x").unwrap();
-        assert_eq!(s.effective_config(Some(&q))["compatibilityLevel"], "NONE");
+        assert_eq!(s.config_field(Some(&q), "compatibilityLevel").unwrap(), "NONE");
         let q = QualifiedSubject::parse("x").unwrap();
-        assert_eq!(s.effective_config(Some(&q))["compatibilityLevel"], "FULL");
+        assert_eq!(s.config_field(Some(&q), "compatibilityLevel").unwrap(), "FULL");
         let m = ModeValue { subject: None, mode: "READONLY".into() };
         s.apply(&LogRecord::new(Key::Mode { subject: None }.encode(), Some(record::to_bytes(&m))));
         assert_eq!(s.effective_mode(Some(&q)), Mode::ReadOnly);

@@ -17,6 +17,8 @@ mod contexts;
 mod deletes;
 #[path = "api/hostile.rs"]
 mod hostile;
+#[path = "api/metadata.rs"]
+mod metadata;
 #[path = "api/mode.rs"]
 mod mode;
 #[path = "api/references.rs"]

@@ -43,7 +43,11 @@ async fn check(
     req: RegisterRequest,
 ) -> ApiResponse {
     let verbose = p.flag("verbose");
-    match app.registry.check_compatibility(subject, version, req, p.flag("normalize")).await {
+    let result = match super::subjects::check_schema_type(&req) {
+        Ok(()) => app.registry.check_compatibility(subject, version, req, p.flag("normalize")).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(messages) if verbose => Ok(ok(&json!({"is_compatible": messages.is_empty(), "messages": messages}))),
         Ok(messages) => Ok(ok(&json!({"is_compatible": messages.is_empty()}))),
         Err(e) if verbose && e.code == 42201 => Ok(ok(&json!({"is_compatible": false, "messages": [e.message]}))),

@@ -2,6 +2,7 @@
 //! Requests use `compatibility`, responses of GET use `compatibilityLevel` (as Confluent).
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
@@ -9,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::{ok, ApiResponse, JsonBody, Params, Shared};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::CompatibilityLevel;
-use crate::state::ScopeKey;
+use crate::state::{ScopeKey, State as RegState};
 use crate::subject::{self, QualifiedSubject};
 
 pub fn routes() -> Router<Shared> {
@@ -47,11 +48,21 @@ pub fn scope_of(s: &str) -> ApiResult<(ScopeKey, QualifiedSubject)> {
     Ok((Some(q.qualified()), q))
 }
 
+/// A config record as Confluent answers it: a missing `compatibilityLevel` is the server default.
 fn with_default(app: &Shared, mut m: Map<String, Value>) -> Map<String, Value> {
     if !m.contains_key("compatibilityLevel") {
         m.insert("compatibilityLevel".into(), json!(app.registry.config.default_compatibility.as_str()));
     }
     m
+}
+
+/// GET /config (and `/config/:.:`): the root record, or with `defaultToGlobal` the root then
+/// `:.__GLOBAL:`; the server default when neither is set.
+fn root_config(app: &Shared, p: &Params) -> Response {
+    let st = app.registry.snapshot();
+    let record =
+        if p.flag("defaultToGlobal") { st.config_in_scope(None) } else { st.configs.get(&None).map(|c| &*c.value) };
+    ok(&with_default(app, record.cloned().unwrap_or_default()))
 }
 
 /// Turn a request body into a field update: `compatibility` → `compatibilityLevel`, validated.
@@ -88,9 +99,8 @@ fn as_update_response(fields: Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-async fn get_global(State(app): State<Shared>) -> ApiResponse {
-    let st = app.registry.snapshot();
-    Ok(ok(&with_default(&app, st.effective_config(None))))
+async fn get_global(State(app): State<Shared>, p: Params) -> Response {
+    root_config(&app, &p)
 }
 
 async fn put_global(State(app): State<Shared>, JsonBody(body): JsonBody<Map<String, Value>>) -> ApiResponse {
@@ -103,15 +113,19 @@ async fn delete_global(State(app): State<Shared>) -> ApiResponse {
     Ok(ok(&with_default(&app, old)))
 }
 
+/// GET /config/{s}: the subject's (or context's) own record; with `defaultToGlobal` the record
+/// in force (see [`crate::state::State::config_in_scope`]) or the server default.
 async fn get_subject(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
     let (scope, q) = scope_of(&subject)?;
-    let st = app.registry.snapshot();
-    if scope.is_none() || p.flag("defaultToGlobal") {
-        let q = scope.as_ref().map(|_| &q);
-        return Ok(ok(&with_default(&app, st.effective_config(q))));
+    if scope.is_none() {
+        return Ok(root_config(&app, &p));
     }
-    match st.configs.get(&scope) {
-        Some(c) => Ok(ok(&*c.value)),
+    let st = app.registry.snapshot();
+    let in_scope = p.flag("defaultToGlobal");
+    let record = if in_scope { st.config_in_scope(Some(&q)) } else { st.configs.get(&scope).map(|c| &*c.value) };
+    match record {
+        Some(c) => Ok(ok(&with_default(&app, c.clone()))),
+        None if in_scope || scope == RegState::global_scope() => Ok(ok(&with_default(&app, Map::new()))),
         None => Err(ApiError::subject_config_not_configured(&subject)),
     }
 }

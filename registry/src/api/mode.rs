@@ -41,8 +41,17 @@ async fn set(app: &Shared, scope: ScopeKey, body: Map<String, Value>, p: &Params
     Ok(ok(&json!({ "mode": mode.map(Mode::as_str) })))
 }
 
-async fn get_global(State(app): State<Shared>) -> ApiResponse {
-    Ok(ok(&mode_json(app.registry.snapshot().effective_mode(None))))
+/// GET /mode: the root mode (a root READONLY_OVERRIDE included), or with `defaultToGlobal` the
+/// root then `:.__GLOBAL:`; READWRITE when unset.
+async fn get_global(State(app): State<Shared>, p: Params) -> ApiResponse {
+    Ok(root_mode(&app, &p))
+}
+
+fn root_mode(app: &Shared, p: &Params) -> axum::response::Response {
+    let st = app.registry.snapshot();
+    let m =
+        if p.flag("defaultToGlobal") { st.effective_mode(None) } else { st.mode_at(&None).unwrap_or(Mode::ReadWrite) };
+    ok(&mode_json(m))
 }
 
 async fn put_global(State(app): State<Shared>, p: Params, JsonBody(body): JsonBody<Map<String, Value>>) -> ApiResponse {
@@ -56,12 +65,15 @@ async fn delete_global(State(app): State<Shared>, p: Params) -> ApiResponse {
 
 async fn get_subject(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
     let (scope, q) = scope_of(&subject)?;
-    let st = app.registry.snapshot();
-    if scope.is_none() || p.flag("defaultToGlobal") {
-        return Ok(ok(&mode_json(st.effective_mode(scope.as_ref().map(|_| &q)))));
+    if scope.is_none() {
+        return Ok(root_mode(&app, &p));
     }
-    match st.modes.get(&scope) {
-        Some(m) => Ok(ok(&mode_json(m.value))),
+    let st = app.registry.snapshot();
+    if p.flag("defaultToGlobal") {
+        return Ok(ok(&mode_json(st.effective_mode(Some(&q)))));
+    }
+    match st.mode_at(&scope) {
+        Some(m) => Ok(ok(&mode_json(m))),
         None => Err(ApiError::subject_mode_not_configured(&subject)),
     }
 }

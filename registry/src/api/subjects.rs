@@ -10,8 +10,9 @@ use serde_json::{json, Map, Value};
 
 use super::schemas::{prefix_matches, render_version, sorted_subjects};
 use super::{ok, raw_json, ApiResponse, JsonBody, Params, Shared};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::registry::{RegisterRequest, Registry, VersionSpec};
+use crate::schema::SchemaType;
 use crate::state::VersionEntry;
 use crate::subject::WILDCARD;
 
@@ -19,6 +20,7 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/subjects", get(list))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
+        .route("/subjects/{subject}/metadata", get(latest_with_metadata))
         .route("/subjects/{subject}/versions", get(versions).post(register))
         .route("/subjects/{subject}/versions/{version}", get(get_version).delete(delete_version))
         .route("/subjects/{subject}/versions/{version}/schema", get(get_raw))
@@ -47,9 +49,45 @@ async fn lookup(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
-    let (st, name, version) = app.registry.lookup(&subject, req, p.flag("normalize"), p.flag("deleted")).await?;
+    check_schema_type(&req)?;
+    let deleted = p.flag("deleted");
+    if req.schema.as_deref().unwrap_or("").trim().is_empty() {
+        // Only a registration fills an empty schema from the previous version; a lookup of
+        // nothing finds nothing (Confluent: 40401 for an unknown subject, else 40403).
+        Registry::find_subject(&app.registry.snapshot(), &subject, deleted)?;
+        return Err(ApiError::schema_not_found());
+    }
+    let (st, name, version) = app.registry.lookup(&subject, req, p.flag("normalize"), deleted).await?;
     let found = st.subject(&name).and_then(|s| s.versions.get(&version)).ok_or_else(ApiError::schema_not_found)?;
     Ok(version_response(&name, found))
+}
+
+/// `schemaType` as Confluent matches it: case-sensitive (`"avro"` is not a type: 42201).
+pub(super) fn check_schema_type(req: &RegisterRequest) -> ApiResult<()> {
+    match req.schema_type.as_deref() {
+        None => Ok(()),
+        Some(t) if SchemaType::supported().iter().any(|s| s.as_str() == t) => Ok(()),
+        Some(t) => Err(ApiError::invalid_schema(format!("Invalid schema type {t}"))),
+    }
+}
+
+/// GET /subjects/{s}/metadata?key=K&value=V[&key=..&value=..]: the latest version whose
+/// `metadata.properties` hold every pair (keys and values pair up in order; a repeated key keeps
+/// its last value). `deleted` includes soft-deleted versions. 40401 unknown subject, 40403 no match.
+async fn latest_with_metadata(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let st = app.registry.snapshot();
+    let deleted = p.flag("deleted");
+    let name = crate::subject::normalize(&subject).ok_or_else(|| ApiError::subject_not_found(&subject))?;
+    let entry =
+        st.subject(&name).filter(|e| deleted || e.has_live()).ok_or_else(|| ApiError::subject_not_found(&name))?;
+    let all = |k: &'static str| p.0.iter().filter(move |(n, _)| n == k).map(|(_, v)| v.as_str());
+    let wanted: std::collections::HashMap<&str, &str> = all("key").zip(all("value")).collect();
+    let found = entry.versions.values().rev().filter(|v| deleted || !v.deleted).find(|v| {
+        let props = v.schema.metadata.as_ref().and_then(|m| m.get("properties")).and_then(Value::as_object);
+        props.is_some_and(|props| wanted.iter().all(|(k, val)| props.get(*k).and_then(Value::as_str) == Some(val)))
+    });
+    let v = found.ok_or_else(ApiError::schema_not_found)?;
+    Ok(version_response(&name, v))
 }
 
 /// A version's Schema entity, rendered once per version.
@@ -65,6 +103,7 @@ async fn register(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
+    check_schema_type(&req)?;
     let r = app.registry.register(&subject, req, p.flag("normalize"), p.flag("force")).await?;
     // The Schema entity of the version (Confluent 8.x answers id, version, guid, schemaType and
     // schema; the subject comes along).
@@ -98,9 +137,8 @@ async fn versions(State(app): State<Shared>, Path(subject): Path<String>, p: Par
                 .collect()
         })
         .unwrap_or_default();
-    if list.is_empty() {
-        return Err(crate::error::ApiError::subject_not_found(&subject));
-    }
+    // `find_subject` answered 40401 for a subject without versions in scope; `deletedOnly` on a
+    // subject with none deleted is an empty list (Confluent).
     Ok(ok(&p.page(list, usize::MAX, usize::MAX)))
 }
 

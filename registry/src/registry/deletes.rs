@@ -46,7 +46,9 @@ impl Registry {
             if !v.deleted {
                 return Err(ApiError::version_not_soft_deleted(&subject, v.version));
             }
-            if !st.referrers(&subject, v.version, true).is_empty() {
+            // Soft-deleted referrers do not hold a version (Confluent drops them from its
+            // referenced-by index when they are deleted).
+            if !st.referrers(&subject, v.version, false).is_empty() {
                 return Err(ApiError::reference_exists(&subject, v.version));
             }
             records.push(LogRecord::tombstone(v.key.clone()));
@@ -93,7 +95,7 @@ impl Registry {
                 return Err(ApiError::subject_not_soft_deleted(&subject));
             }
             for v in entry.versions.values() {
-                if !st.referrers(&subject, v.version, true).is_empty() {
+                if !st.referrers(&subject, v.version, false).is_empty() {
                     return Err(ApiError::reference_exists(&subject, v.version));
                 }
             }

@@ -15,6 +15,7 @@
 //! [`State::apply_at`]), the registration is computed again against the new state.
 
 mod commit;
+mod contracts;
 mod deletes;
 mod prepare;
 mod reads;

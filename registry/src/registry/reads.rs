@@ -36,14 +36,26 @@ impl Registry {
         let subject = Self::find_subject(&st, subject_str, include_deleted)?;
         let q = QualifiedSubject::parse(&subject).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
         let snap = st.clone();
-        let prepared = self.on_cpu(move |me| me.prepare(&snap, &q, &req, normalize)).await?;
-        let found = st
-            .subject(&subject)
-            .and_then(|s| {
-                s.versions.values().rev().find(|v| v.schema.hash == prepared.hash && (include_deleted || !v.deleted))
+        let name = subject.clone();
+        let found = self
+            .on_cpu(move |me| {
+                let find = |hash: state::SchemaHash| {
+                    let s = snap.subject(&name)?;
+                    s.versions.values().rev().find(|v| v.schema.hash == hash && (include_deleted || !v.deleted))
+                };
+                let prepared = me.prepare(&snap, &q, &req, normalize)?;
+                if let Some(v) = find(prepared.hash) {
+                    return Ok(Some(v.version));
+                }
+                // Again with the metadata a registration would store (config defaults and
+                // overrides, the latest version's metadata), as Confluent's lookup does.
+                let Some(metadata) = Self::contract_metadata(&snap, &q, &req) else { return Ok(None) };
+                let again = RegisterRequest { metadata: Some(metadata), ..req };
+                let prepared = me.prepare(&snap, &q, &again, normalize)?;
+                Ok(find(prepared.hash).map(|v| v.version))
             })
-            .ok_or_else(ApiError::schema_not_found)?
-            .version;
+            .await?
+            .ok_or_else(ApiError::schema_not_found)?;
         Ok((st, subject, found))
     }
 
@@ -71,6 +83,7 @@ impl Registry {
                     vec![v.ok_or_else(|| ApiError::version_not_found(n))?]
                 }
             };
+            let versions = Self::in_compatibility_group(&st, &q, prepared.metadata.as_ref(), versions);
             me.check_against(&st, &q, &prepared.parsed, &versions)
         })
         .await

@@ -182,11 +182,14 @@ impl Registry {
     ) -> ApiResult<Checked> {
         let (st, ask, req) = (st.clone(), ask.clone(), req.clone());
         self.on_cpu(move |me| {
-            let prepared = me.prepare(&st, &ask.q, &req, normalize)?;
+            // Metadata from the config and the previous version (data contracts).
+            let merged = Self::registration_request(&st, &ask.q, &req);
+            let prepared = me.prepare(&st, &ask.q, merged.as_ref().unwrap_or(&req), normalize)?;
             let basis = me.check_basis(&st, &ask);
             let problems = if ask.needs_check(&st, force) && ask.existing_live(&st, &prepared.hash).is_none() {
                 let entry = st.subject(&ask.subject);
                 let live: Vec<&VersionEntry> = entry.map(|e| e.live().rev().collect()).unwrap_or_default();
+                let live = Self::in_compatibility_group(&st, &ask.q, prepared.metadata.as_ref(), live);
                 Some(me.check_against(&st, &ask.q, &prepared.parsed, &live)?)
             } else {
                 None
@@ -247,11 +250,9 @@ impl Registry {
                         let out = Registered { subject: subject.clone(), version: v, schema: existing.schema.clone() };
                         return Ok(Slot::Existing(out));
                     }
-                    return Err(ApiError::not_permitted(format!(
-                        "Overwrite new schema for subject {subject} version {v} is not permitted: that version already holds schema id {}",
-                        existing.schema.id
-                    )));
                 }
+                // IMPORT writes another schema over an existing version, as Confluent does; only
+                // an id holding another schema is refused (below).
                 v
             }
             Some(v) if v == next_version => v,

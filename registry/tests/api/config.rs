@@ -71,11 +71,13 @@ async fn put_merges_fields_and_null_clears() {
     assert_eq!(api.ok("/config/s").await, json!({"compatibilityLevel": "NONE", "normalize": true}));
     // Explicit null clears a field.
     assert_eq!(api.put("/config/s", json!({"compatibility": null})).await.ok(), &json!({"normalize": true}));
-    assert_eq!(api.ok("/config/s").await, json!({"normalize": true}));
-    // defaultToGlobal merges the subject's fields over the global ones.
+    // A record without a level answers the server default (Confluent's populateCompatibilityLevel).
+    assert_eq!(api.ok("/config/s").await, json!({"normalize": true, "compatibilityLevel": "BACKWARD"}));
+    // Records are not merged across scopes: the subject's record wins whole, its missing level
+    // is the server default, not the global FULL.
     assert_eq!(
         api.ok("/config/s?defaultToGlobal=true").await,
-        json!({"compatibilityLevel": "FULL", "normalize": true})
+        json!({"normalize": true, "compatibilityLevel": "BACKWARD"})
     );
     // An empty update keeps everything.
     assert_eq!(api.put("/config/s", json!({})).await.ok(), &json!({"normalize": true}));
@@ -130,10 +132,45 @@ async fn context_level_config_is_inherited_by_its_subjects() {
     api.set_compat("/config", "FULL_TRANSITIVE").await;
     assert_eq!(api.ok("/config/:.eu:orders?defaultToGlobal=true").await, json!({"compatibilityLevel": "NONE"}));
     assert_eq!(api.delete("/config/:.eu:").await.ok(), &json!({"compatibilityLevel": "NONE"}));
-    assert_eq!(
-        api.ok("/config/:.eu:orders?defaultToGlobal=true").await,
-        json!({"compatibilityLevel": "FULL_TRANSITIVE"})
-    );
+    // Nor does a named context fall back to the root: `:.__GLOBAL:`, then the server default.
+    assert_eq!(api.ok("/config/:.eu:orders?defaultToGlobal=true").await, json!({"compatibilityLevel": "BACKWARD"}));
+    api.set_compat("/config/:.__GLOBAL:", "FORWARD").await;
+    assert_eq!(api.ok("/config/:.eu:orders?defaultToGlobal=true").await, json!({"compatibilityLevel": "FORWARD"}));
+}
+
+#[tokio::test]
+async fn scope_resolution_follows_confluent() {
+    let api = start().await;
+    // `:.__GLOBAL:` is below the root for default-context subjects.
+    api.set_compat("/config/:.__GLOBAL:", "NONE").await;
+    assert_eq!(api.ok("/config/:.__GLOBAL:").await, json!({"compatibilityLevel": "NONE"}));
+    assert_eq!(api.ok("/config/x?defaultToGlobal=true").await, json!({"compatibilityLevel": "NONE"}));
+    // GET /config without defaultToGlobal is the root record or the server default only.
+    assert_eq!(api.ok("/config").await, json!({"compatibilityLevel": "BACKWARD"}));
+    assert_eq!(api.ok("/config?defaultToGlobal=true").await, json!({"compatibilityLevel": "NONE"}));
+    api.register("x", &v1()).await;
+    assert_eq!(api.register("x", &v_required()).await.1, 2, "NONE from :.__GLOBAL:");
+    // A root record beats `:.__GLOBAL:` for default-context subjects ...
+    api.set_compat("/config", "FULL").await;
+    let retyped = record("R", json!([{"name": "a", "type": "string"}]));
+    api.register_req("x", json!({"schema": retyped})).await.err(409, 409);
+    // ... but never reaches a named context's subjects.
+    api.register(":.eu:x", &v1()).await;
+    assert_eq!(api.register(":.eu:x", &v_required()).await.1, 2, "NONE from :.__GLOBAL:, not the root FULL");
+    assert_eq!(api.ok("/config/:.eu:x?defaultToGlobal=true").await, json!({"compatibilityLevel": "NONE"}));
+}
+
+#[tokio::test]
+async fn first_record_wins_and_a_missing_level_is_the_server_default() {
+    let api = start().await;
+    // The case: the root NONE does not leak into a subject record that sets only normalize.
+    api.set_compat("/config", "NONE").await;
+    api.put("/config/x", json!({"normalize": true})).await.ok();
+    api.register("x", &v1()).await;
+    api.register_req("x", json!({"schema": v_required()})).await.err(409, 409).msg_contains("incompatible");
+    // Without the subject record the root NONE applies.
+    api.delete("/config/x").await.ok();
+    assert_eq!(api.register("x", &v_required()).await.1, 2);
 }
 
 #[tokio::test]

@@ -141,10 +141,22 @@ async fn import_refuses_to_overwrite_an_id_with_a_different_schema() {
     api.register_req("a", json!({"schema": v1(), "id": 42, "version": 1})).await.ok();
     let r = api.register_req("b", json!({"schema": "\"int\"", "id": 42})).await;
     r.err(422, 42205).msg_contains("Overwrite new schema with id 42").msg_contains("not permitted");
-    // Nor an occupied version with another schema.
-    api.register_req("a", json!({"schema": "\"int\"", "id": 43, "version": 1})).await.err(422, 42205);
     assert_eq!(api.ok("/subjects").await, json!(["a"]));
     assert_eq!(api.ok("/schemas/ids/42").await["schema"], canonical(&v1()));
+}
+
+#[tokio::test]
+async fn import_writes_another_schema_over_an_existing_version() {
+    let api = start().await;
+    api.set_mode("/mode", "IMPORT").await;
+    api.register_req("a", json!({"schema": v1(), "id": 42, "version": 1})).await.ok();
+    // As Confluent: the version is written as given; the old id goes with its last use.
+    let r = api.register_req("a", json!({"schema": "\"int\"", "id": 43, "version": 1})).await;
+    assert_eq!((r.ok()["id"].clone(), r.body["version"].clone()), (json!(43), json!(1)));
+    assert_eq!(api.ok("/subjects/a/versions/1").await["schema"], "\"int\"");
+    api.get("/schemas/ids/42").await.err(404, 40403);
+    // An id that holds another schema is still refused.
+    api.register_req("a", json!({"schema": v1(), "id": 43, "version": 1})).await.err(422, 42205);
 }
 
 #[tokio::test]
@@ -181,4 +193,41 @@ async fn switching_to_import_purges_soft_deleted_versions() {
     assert_eq!(api.put("/mode", json!({"mode": "IMPORT"})).await.status, 200);
     api.get("/subjects/s/versions?deleted=true").await.err(404, 40401);
     assert_eq!(api.ok("/subjects?deleted=true").await, json!([]));
+}
+
+#[tokio::test]
+async fn root_readonly_override_beats_subject_and_context_modes() {
+    let api = start().await;
+    api.set_mode("/mode/ov2", "READWRITE").await;
+    api.set_mode("/mode/:.eu:", "READWRITE").await;
+    api.set_mode("/mode", "READONLY_OVERRIDE").await;
+    api.register_req("ov2", json!({"schema": v1()})).await.err(422, 42205).msg_contains("read-only mode");
+    api.register_req(":.eu:y", json!({"schema": v1()})).await.err(422, 42205);
+    // Every mode read says so, with or without defaultToGlobal.
+    assert_eq!(api.ok("/mode/ov2").await, json!({"mode": "READONLY_OVERRIDE"}));
+    assert_eq!(api.ok("/mode/ov2?defaultToGlobal=true").await, json!({"mode": "READONLY_OVERRIDE"}));
+    assert_eq!(api.ok("/mode/never-set").await, json!({"mode": "READONLY_OVERRIDE"}));
+    // A plain READONLY at the root does not beat the subject's READWRITE.
+    api.set_mode("/mode", "READONLY").await;
+    assert_eq!(api.register("ov2", &v1()).await, (1, 1));
+    api.get("/mode/never-set").await.err(404, 40409);
+}
+
+#[tokio::test]
+async fn named_context_modes_never_fall_back_to_the_root() {
+    let api = start().await;
+    api.set_mode("/mode", "READONLY").await;
+    // A named context's subject skips the root: `:.__GLOBAL:` then READWRITE.
+    assert_eq!(api.register(":.eu:x", &v1()).await, (1, 1));
+    assert_eq!(api.ok("/mode/:.eu:x?defaultToGlobal=true").await, json!({"mode": "READWRITE"}));
+    api.register_req("x", json!({"schema": v1()})).await.err(422, 42205);
+    api.set_mode("/mode", "READWRITE").await;
+    // `:.__GLOBAL:` covers both the default context (below the root) and named contexts.
+    api.set_mode("/mode/:.__GLOBAL:", "READONLY").await;
+    assert_eq!(api.ok("/mode").await, json!({"mode": "READWRITE"}));
+    assert_eq!(api.ok("/mode?defaultToGlobal=true").await, json!({"mode": "READWRITE"}));
+    api.register_req(":.eu:z", json!({"schema": v1()})).await.err(422, 42205);
+    api.delete("/mode").await;
+    assert_eq!(api.ok("/mode?defaultToGlobal=true").await, json!({"mode": "READONLY"}));
+    api.register_req("z", json!({"schema": v1()})).await.err(422, 42205);
 }

@@ -125,16 +125,26 @@ async fn deleting_a_referenced_version_or_subject_is_42206() {
     api.delete("/subjects/address/versions/latest").await.err(422, 42206);
     api.delete("/subjects/address").await.err(422, 42206);
     assert_eq!(api.ok("/subjects/address/versions").await, json!([1]));
-    // Once the referrer is soft-deleted, a soft delete is allowed; a permanent delete is not while
-    // the soft-deleted referrer still exists.
+    // Once the referrer is soft-deleted, a soft delete is allowed, and so is a permanent one:
+    // soft-deleted referrers do not hold a version (Confluent drops them from referenced-by).
     api.delete("/subjects/user").await.ok();
     assert_eq!(api.delete("/subjects/address/versions/1").await.ok(), &json!(1));
-    api.delete("/subjects/address/versions/1?permanent=true").await.err(422, 42206);
-    api.delete("/subjects/address?permanent=true").await.err(422, 42206);
-    // With the referrer gone for good, the referenced version can go too.
-    assert_eq!(api.delete("/subjects/user?permanent=true").await.ok(), &json!([1]));
     assert_eq!(api.delete("/subjects/address/versions/1?permanent=true").await.ok(), &json!(1));
+    api.get("/subjects/address/versions?deleted=true").await.err(404, 40401);
+    // The soft-deleted referrer can still go for good.
+    assert_eq!(api.delete("/subjects/user?permanent=true").await.ok(), &json!([1]));
     api.get("/schemas/ids/1").await.err(404, 40403);
+}
+
+#[tokio::test]
+async fn a_subject_whose_referrers_are_all_soft_deleted_can_be_hard_deleted() {
+    let api = start().await;
+    setup(&api).await;
+    api.delete("/subjects/address").await.err(422, 42206);
+    api.delete("/subjects/user").await.ok();
+    assert_eq!(api.delete("/subjects/address").await.ok(), &json!([1]));
+    assert_eq!(api.delete("/subjects/address?permanent=true").await.ok(), &json!([1]));
+    assert_eq!(api.ok("/subjects?deleted=true").await, json!(["user"]));
 }
 
 #[tokio::test]

@@ -127,6 +127,12 @@ async fn empty_schema_reuses_the_previous_version() {
     // Same schema with the same metadata again: same id and version.
     let r = api.register_req("a", json!({"schema": v1(), "metadata": {"properties": {"owner": "team-a"}}})).await;
     assert_eq!((r.body["id"].clone(), r.body["version"].clone()), (json!(2), json!(2)));
+    // Only a registration fills an empty schema: a lookup of one finds nothing.
+    api.post("/subjects/a", json!({"schema": ""})).await.err(404, 40403);
+    api.post("/subjects/a", json!({"schema": "  ", "metadata": {"properties": {"owner": "team-a"}}}))
+        .await
+        .err(404, 40403);
+    api.post("/subjects/nope", json!({"schema": ""})).await.err(404, 40401);
 }
 
 #[tokio::test]
@@ -147,8 +153,14 @@ async fn invalid_schemas_and_types_are_42201() {
         assert!(r.message().starts_with("Invalid schema"), "{bad}: {}", r.message());
     }
     api.register_req("a", json!({"schema": v1(), "schemaType": "XML"})).await.err(422, 42201);
-    // schemaType is case-insensitive; absent means AVRO.
-    assert_eq!(api.register_req("a", json!({"schema": v1(), "schemaType": "avro"})).await.ok()["id"], 1);
+    // schemaType is case-sensitive, as Confluent's provider map; absent means AVRO.
+    api.register_req("a", json!({"schema": v1(), "schemaType": "avro"}))
+        .await
+        .err(422, 42201)
+        .msg("Invalid schema type avro");
+    api.post("/compatibility/subjects/a/versions", json!({"schema": v1(), "schemaType": "Avro"})).await.err(422, 42201);
+    assert_eq!(api.register_req("a", json!({"schema": v1(), "schemaType": "AVRO"})).await.ok()["id"], 1);
+    api.post("/subjects/a", json!({"schema": v1(), "schemaType": "avro"})).await.err(422, 42201);
     api.get("/subjects/b/versions").await.err(404, 40401);
 }
 

@@ -162,6 +162,10 @@ async fn versions_deleted_flags() {
     assert_eq!(api.ok("/subjects/s/versions?deleted=true").await, json!([1, 2]));
     assert_eq!(api.ok("/subjects/s/versions?deletedOnly=true").await, json!([1]));
     assert_eq!(api.ok("/subjects/s/versions?deleted=true&deletedAsNegative=true").await, json!([-1, 2]));
+    // A subject with no deleted version: deletedOnly is an empty list, not 40401.
+    api.register("t", &v1()).await;
+    assert_eq!(api.ok("/subjects/t/versions?deletedOnly=true").await, json!([]));
+    api.get("/subjects/never/versions?deletedOnly=true").await.err(404, 40401);
     // A soft-deleted version: 40402 unless deleted=true.
     api.get("/subjects/s/versions/1").await.err(404, 40402);
     let v = api.ok("/subjects/s/versions/1?deleted=true").await;

@@ -1,0 +1,119 @@
+//! Data contracts on the write path, as Confluent's `maybePopulateFromPrevious` /
+//! `maybeSetMetadataRuleSet` and `isCompatibleWithPrevious`: metadata merged from the config and
+//! the previous version, and compatibility groups.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+
+impl Registry {
+    /// The request as it is registered: its metadata becomes config `defaultMetadata`, then the
+    /// request's own (or, without one, the latest live version's), then config
+    /// `overrideMetadata`. None when nothing changes (or in IMPORT/FORWARD mode, where Confluent
+    /// stores what it is given).
+    pub(super) fn registration_request(
+        st: &State,
+        q: &QualifiedSubject,
+        req: &RegisterRequest,
+    ) -> Option<RegisterRequest> {
+        if matches!(st.effective_mode(Some(q)), Mode::Import | Mode::Forward) {
+            return None;
+        }
+        let merged = Self::contract_metadata(st, q, req)?;
+        Some(RegisterRequest { metadata: Some(merged), ..req.clone() })
+    }
+
+    /// The merged metadata for a registration or a second lookup; None when it equals the
+    /// request's own.
+    pub(super) fn contract_metadata(st: &State, q: &QualifiedSubject, req: &RegisterRequest) -> Option<Value> {
+        let own = req.metadata.clone().filter(|m| !m.is_null() && m.as_object().is_none_or(|o| !o.is_empty()));
+        let config = st.config_in_scope(Some(q));
+        let default = config.and_then(|c| c.get("defaultMetadata")).filter(|m| m.is_object()).cloned();
+        let over = config.and_then(|c| c.get("overrideMetadata")).filter(|m| m.is_object()).cloned();
+        let specific = own.clone().or_else(|| {
+            st.subject(&q.qualified()).and_then(|s| s.latest_live()).and_then(|v| v.schema.metadata.clone())
+        });
+        let merged = merge_metadata(merge_metadata(default, specific), over);
+        (merged != own).then_some(merged).flatten()
+    }
+
+    /// Only versions in the new schema's compatibility group are checked against: those whose
+    /// metadata property named by the config's `compatibilityGroup` has the same value (both
+    /// absent counts as the same).
+    pub(super) fn in_compatibility_group<'a>(
+        st: &State,
+        q: &QualifiedSubject,
+        metadata: Option<&Value>,
+        versions: Vec<&'a VersionEntry>,
+    ) -> Vec<&'a VersionEntry> {
+        let Some(group) = st.config_field(Some(q), "compatibilityGroup").and_then(Value::as_str) else {
+            return versions;
+        };
+        let value = |m: Option<&Value>| m.and_then(|m| m.get("properties")).and_then(|p| p.get(group)).cloned();
+        let mine = value(metadata);
+        versions.into_iter().filter(|v| value(v.schema.metadata.as_ref()) == mine).collect()
+    }
+}
+
+/// Confluent's `Metadata.mergeMetadata`: `tags` and `properties` maps merged key by key (the
+/// newer wins), `sensitive` sets united; a side that is absent or empty leaves the other as is.
+pub(crate) fn merge_metadata(old: Option<Value>, new: Option<Value>) -> Option<Value> {
+    let (old, new) = match (old, new) {
+        (None, n) => return n,
+        (o, None) => return o,
+        (Some(o), Some(n)) => (o, n),
+    };
+    let empty = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    };
+    let mut out = Map::new();
+    for field in ["tags", "properties", "sensitive"] {
+        let (a, b) = (old.get(field), new.get(field));
+        let merged = if empty(a) {
+            b.cloned()
+        } else if empty(b) {
+            a.cloned()
+        } else if field == "sensitive" {
+            let mut set: BTreeSet<String> = BTreeSet::new();
+            for v in [a, b].into_iter().flatten().filter_map(Value::as_array).flatten() {
+                if let Some(s) = v.as_str() {
+                    set.insert(s.to_string());
+                }
+            }
+            Some(Value::from(set.into_iter().collect::<Vec<_>>()))
+        } else {
+            let mut map: BTreeMap<String, Value> = BTreeMap::new();
+            for m in [a, b].into_iter().flatten().filter_map(Value::as_object) {
+                map.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Some(Value::Object(map.into_iter().collect()))
+        };
+        if let Some(v) = merged.filter(|v| !empty(Some(v))) {
+            out.insert(field.to_string(), v);
+        }
+    }
+    Some(Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_metadata;
+    use serde_json::json;
+
+    #[test]
+    fn merges_as_confluent() {
+        let d = json!({"properties": {"team": "x", "owner": "d"}, "sensitive": ["b"]});
+        let r = json!({"properties": {"owner": "o"}, "sensitive": ["a"], "tags": {"R.f": ["PII"]}});
+        let o = json!({"properties": {"tier": "gold"}});
+        let m = merge_metadata(merge_metadata(Some(d), Some(r)), Some(o)).unwrap();
+        assert_eq!(
+            m,
+            json!({"tags": {"R.f": ["PII"]}, "properties": {"owner": "o", "team": "x", "tier": "gold"}, "sensitive": ["a", "b"]})
+        );
+        assert_eq!(merge_metadata(None, Some(json!({"a": 1}))), Some(json!({"a": 1})));
+        assert_eq!(merge_metadata(Some(json!({"a": 1})), None), Some(json!({"a": 1})));
+    }
+}
