@@ -80,6 +80,17 @@ pub struct RegistryArgs {
     /// TOML file with a [registry] table holding the same settings (snake_case keys).
     #[arg(long, env = "LOCKSTEP_CONFIG")]
     config: Option<PathBuf>,
+    /// The only directory exporters' `schema.registry.ssl.ca.location` files may come from
+    /// [default: none: CA certificates only inline].
+    #[arg(long, env = "LOCKSTEP_EXPORTER_FILE_DIR")]
+    exporter_file_dir: Option<PathBuf>,
+    /// URL prefixes an exporter's `schema.registry.url` must start with (comma-separated)
+    /// [default: any].
+    #[arg(long, env = "LOCKSTEP_EXPORTER_ALLOWED_DESTINATIONS", value_delimiter = ',')]
+    exporter_allowed_destinations: Vec<String>,
+    /// Authentication, authorization and audit (docs/security.md).
+    #[command(flatten)]
+    security: registry::security::SecurityArgs,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -107,6 +118,10 @@ struct FileSettings {
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
     tls_client_auth: Option<String>,
+    exporter_file_dir: Option<PathBuf>,
+    exporter_allowed_destinations: Option<Vec<String>>,
+    #[serde(default)]
+    security: registry::security::SecurityFile,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -128,6 +143,9 @@ pub struct Settings {
     /// Connection limits and timeouts (TLS is loaded in `run_registry`).
     pub server: ServerOptions,
     pub tls: Option<TlsSettings>,
+    pub security: registry::security::SecurityConfig,
+    /// What `/exporters` callers may make this registry do (the self-client is set at start).
+    pub exporters: linker::exporters::ExporterOptions,
 }
 
 pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
@@ -220,10 +238,18 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
         }
         _ => anyhow::bail!("--tls-cert and --tls-key go together"),
     };
+    let exporters = linker::exporters::ExporterOptions {
+        file_dir: args.exporter_file_dir.or(file.exporter_file_dir),
+        allowed_destinations: list(args.exporter_allowed_destinations, file.exporter_allowed_destinations),
+        self_client: Default::default(),
+    };
+    let security = args.security.resolve(file.security).context("invalid security settings")?;
     Ok(Settings {
         http,
         server,
         tls,
+        security,
+        exporters,
         kafka,
         listen: args.listen.or(file.listen).unwrap_or_else(|| "0.0.0.0:8081".into()),
         data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./lockstep-data")),
@@ -261,6 +287,19 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
     settings.server.max_connections = fit_connection_cap(settings.server.max_connections);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        settings.registry.instance_id = match &settings.kafka {
+            // Every node of one Kafka-backed registry shares its instance id.
+            Some(k) => {
+                let mut brokers: Vec<&str> = k.bootstrap.split(',').map(str::trim).collect();
+                brokers.sort_unstable();
+                linker::provenance::instance_id_for_key(&format!("{}/{}", brokers.join(","), k.topic))
+            }
+            None => {
+                std::fs::create_dir_all(&settings.data_dir)
+                    .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
+                linker::provenance::instance_id_in(&settings.data_dir)?
+            }
+        };
         let registry = match &settings.kafka {
             Some(k) => registry::open_kafka_registry(k.clone(), settings.registry.clone())
                 .await
@@ -292,14 +331,30 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let self_url = format!("{scheme}://{}", std::net::SocketAddr::new(self_ip, addr.port()));
-        let exporters = linker::exporters::ExporterManager::open(&settings.data_dir.join("exporters"), self_url)
+        let security = registry::security::SecurityLayer::new(settings.security.clone(), registry.clone())
             .await
-            .context("cannot open the exporters' state")?;
+            .context("cannot set up security")?;
+        // Exporters read this registry over its own listener: as the internal principal, and
+        // over TLS without checking the certificate of what is this very process on loopback.
+        let mut exporter_options = settings.exporters.clone();
+        exporter_options.self_client = linker::client::ClientOptions {
+            bearer_token: Some(security.internal_token().to_string()),
+            insecure: tls.is_some(),
+            ..Default::default()
+        };
+        let exporters = linker::exporters::ExporterManager::open_with(
+            &settings.data_dir.join("exporters"),
+            self_url,
+            exporter_options,
+        )
+        .await
+        .context("cannot open the exporters' state")?;
+        let guard: registry::api::RouterLayer = Box::new(move |routes| routes.layer(security));
         let app = registry::api::app_with_options(
             registry,
             linker::exporters::router(exporters.clone()),
             &settings.http,
-            None,
+            Some(guard),
         );
         let server = registry::server::ServerOptions { tls, ..settings.server.clone() };
         registry::server::serve(listener, app, server, signals::shutdown_signal()).await?;

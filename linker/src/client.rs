@@ -126,6 +126,8 @@ pub struct Changes {
 pub struct ClientOptions {
     /// `user:password` for HTTP basic auth (Confluent's `basic.auth.user.info`).
     pub user_info: Option<String>,
+    /// A static bearer token (Confluent's `bearer.auth.token`); used when `user_info` is not set.
+    pub bearer_token: Option<String>,
     /// PEM file with CA certificates to trust in addition to the built-in roots.
     pub ca_file: Option<PathBuf>,
     /// PEM text of CA certificates (inline, instead of a file).
@@ -142,6 +144,7 @@ pub struct RegistryClient {
     base: String,
     http: reqwest::Client,
     auth: Option<(String, Option<String>)>,
+    bearer: Option<String>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -153,7 +156,7 @@ impl std::fmt::Debug for RegistryClient {
 impl RegistryClient {
     /// A client with default options (no auth, system TLS roots).
     pub fn new(base: &str) -> Self {
-        Self { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new(), auth: None }
+        Self { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new(), auth: None, bearer: None }
     }
 
     /// A client with credentials and TLS settings.
@@ -198,7 +201,7 @@ impl RegistryClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             anyhow::bail!("registry URL must start with http:// or https://, not '{base}'");
         }
-        Ok(Self { base: base.to_string(), http, auth })
+        Ok(Self { base: base.to_string(), http, auth, bearer: opts.bearer_token.clone() })
     }
 
     /// The base URL.
@@ -216,9 +219,10 @@ impl RegistryClient {
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let r = self.http.request(method, self.url(path)).header("Accept", CT);
-        match &self.auth {
-            Some((u, p)) => r.basic_auth(u, p.as_deref()),
-            None => r,
+        match (&self.auth, &self.bearer) {
+            (Some((u, p)), _) => r.basic_auth(u, p.as_deref()),
+            (None, Some(token)) => r.bearer_auth(token),
+            (None, None) => r,
         }
     }
 

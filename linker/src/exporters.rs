@@ -104,6 +104,9 @@ pub struct ExporterOptions {
     pub file_dir: Option<PathBuf>,
     /// URL prefixes `schema.registry.url` must start with. Empty (the default): any URL.
     pub allowed_destinations: Vec<String>,
+    /// How exporters reach this registry itself (their source): the internal bearer token when
+    /// authentication is on, and TLS settings for its own listener.
+    pub self_client: ClientOptions,
 }
 
 /// Config keys whose values are secrets: shown as [`HIDDEN`] on read.
@@ -195,6 +198,11 @@ impl ExporterManager {
         self.dir.join(format!("{name}.state.json"))
     }
 
+    /// A client for this registry itself.
+    fn self_client(&self) -> anyhow::Result<RegistryClient> {
+        RegistryClient::with_options(&self.self_url, &self.options.self_client)
+    }
+
     fn save(&self, info: &ExporterInfo, paused: bool) -> Result<(), ExporterError> {
         let saved = Saved { info: info.clone(), paused };
         let bytes = serde_json::to_vec_pretty(&saved).map_err(ExporterError::internal)?;
@@ -202,7 +210,7 @@ impl ExporterManager {
     }
 
     async fn build_link(&self, info: &ExporterInfo) -> anyhow::Result<Arc<Link>> {
-        let src = RegistryClient::new(&self.self_url);
+        let src = self.self_client()?;
         let dst = destination_client(&info.config, &self.options).map_err(|e| anyhow::anyhow!(e.message))?;
         let within_registry = dst.is_none();
         let mut cfg = LinkConfig::new(src.clone(), dst.unwrap_or(src));
@@ -268,8 +276,16 @@ fn destination_client(
             invalid("schema.registry.ssl.ca.location must name a file in the directory allowed for exporter files (or use schema.registry.ssl.truststore.certificates with inline PEM)".into())
         })?),
     };
+    let bearer_token = match config.get("bearer.auth.credentials.source").map(|s| s.to_ascii_uppercase()) {
+        None => None,
+        Some(s) if s == "STATIC_TOKEN" => Some(
+            config.get("bearer.auth.token").cloned().ok_or_else(|| invalid("bearer.auth.token is missing".into()))?,
+        ),
+        Some(s) => return Err(invalid(format!("bearer.auth.credentials.source {s} is not supported (STATIC_TOKEN)"))),
+    };
     let opts = ClientOptions {
         user_info,
+        bearer_token,
         ca_file,
         ca_pem: config.get("schema.registry.ssl.truststore.certificates").map(|p| p.as_bytes().to_vec()),
         insecure: config.get("lockstep.ssl.insecure").is_some_and(|v| v.eq_ignore_ascii_case("true")),
@@ -412,7 +428,8 @@ async fn create(State(m): State<Mgr>, headers: HeaderMap, body: Bytes) -> ApiRes
         }
     }
     if info.context_type == ContextType::Auto && info.context.is_none() {
-        info.context = Some(RegistryClient::new(&m.self_url).auto_context().await);
+        let src = m.self_client().map_err(|e| ExporterError::conflict(40951, format!("{e:#}")))?;
+        info.context = Some(src.auto_context().await);
     }
     // A previous exporter of the same name left its state: start afresh.
     let _ = std::fs::remove_file(m.state_path(&info.name));

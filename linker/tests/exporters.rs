@@ -198,6 +198,7 @@ async fn exporters_read_no_arbitrary_files_and_reach_only_allowed_destinations()
     let opts = linker::exporters::ExporterOptions {
         file_dir: Some(files.path().to_path_buf()),
         allowed_destinations: vec![b.url.clone()],
+        ..Default::default()
     };
     let (url, _a2, _d2) = manager(opts).await;
     let ex = format!("{url}/exporters");

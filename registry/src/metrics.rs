@@ -150,7 +150,7 @@ async fn track(State(m): State<Arc<Metrics>>, req: Request, next: Next) -> Respo
 /// Add `GET /metrics` and the per-request middleware to `api`, the router whose routes are the
 /// API's (so each request carries its route template). Returns the router and its metrics.
 pub fn instrument(api: Router, registry: Arc<Registry>) -> (Router, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::new());
+    let metrics = registry.metrics.clone();
     let m = metrics.clone();
     let scrape = move || {
         let (m, r) = (m.clone(), registry.clone());

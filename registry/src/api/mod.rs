@@ -67,7 +67,7 @@ pub fn app_with_options(
     opts: &HttpOptions,
     guard: Option<RouterLayer>,
 ) -> Router {
-    let state = Arc::new(AppState { registry });
+    let state = Arc::new(AppState { registry: registry.clone() });
     let limits = BodyLimits {
         max_body_bytes: opts.max_body_bytes,
         max_metadata_bytes: opts.max_metadata_bytes,
@@ -95,6 +95,8 @@ pub fn app_with_options(
         None => routes,
     };
     let api = routes.layer(axum::middleware::from_fn(negotiate));
+    // `/metrics` answers Prometheus' own content type, outside negotiation and authentication.
+    let (api, _) = crate::metrics::instrument(api, registry);
     let mut app =
         Router::new().fallback_service(tower::util::MapRequestLayer::new(contexts::rewrite_context_prefix).layer(api));
     if let Some(cors) = http::cors_layer(&opts.cors_origins) {

@@ -150,9 +150,12 @@ impl Registry {
         }
         let pos = w.pending.position;
         self.waiting.lock().push_back(Arc::new(w.pending.clone()));
+        let started = std::time::Instant::now();
         let ticket = store.append(records);
         drop(w);
-        match ticket.await {
+        let appended = ticket.await;
+        self.metrics.observe_store_append(started.elapsed());
+        match appended {
             Ok(Ok(())) => {
                 self.publish(pos);
                 Ok(())

@@ -173,6 +173,8 @@ pub struct Registry {
     writer: Arc<Mutex<Writer>>,
     /// This registry, for work that must finish even when the request that started it is gone.
     me: std::sync::Weak<Registry>,
+    /// Prometheus metrics (`/metrics`); the commit path records store latency here.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Bounds the parsing and checking that runs on the blocking pool at once.
     cpu: Arc<tokio::sync::Semaphore>,
     backend: Backend,
@@ -252,6 +254,7 @@ impl Registry {
             writer: Arc::new(Mutex::new(Writer { pending: state, deadline: Instant::now() })),
             me: me.clone(),
             cpu: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             backend,
             visible,
             feed: parking_lot::RwLock::new(feed),

@@ -36,6 +36,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::response::Response;
+use subtle::ConstantTimeEq;
 use tower::{Layer, Service};
 
 pub use audit::AuditTarget;
@@ -95,6 +96,9 @@ pub struct Security {
     /// scans subjects, so its answers are kept briefly.
     id_cache: moka::sync::Cache<(String, String, u32, u64), bool>,
     rules_generation: std::sync::atomic::AtomicU64,
+    /// A random bearer token, made at start and never stored, that this process's own clients
+    /// (in-process exporters) present; it authenticates the `internal` principal.
+    internal_token: String,
 }
 
 /// The tower layer. Cheap to clone.
@@ -130,12 +134,26 @@ impl SecurityLayer {
                 .time_to_live(std::time::Duration::from_secs(5))
                 .build(),
             rules_generation: Default::default(),
+            internal_token: random_token()?,
         });
         if tokio::runtime::Handle::try_current().is_ok() {
             spawn_watchers(&sec, cfg.reload_every);
         }
         Ok(SecurityLayer(sec))
     }
+
+    /// The bearer token of the `internal` principal, for this process's own clients only.
+    pub fn internal_token(&self) -> &str {
+        &self.0.internal_token
+    }
+}
+
+/// 32 random bytes, hex: unguessable, so only this process knows it.
+fn random_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    use password_hash::rand_core::{OsRng, RngCore};
+    OsRng.try_fill_bytes(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the internal token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Poll the users, JWKS and rules files (mtime and size) and reload on change; fetch a JWKS URL
@@ -230,6 +248,11 @@ impl Security {
                     return Err(AuthError::Malformed("empty Basic credentials"));
                 }
                 return b.authenticate(rest).await;
+            }
+            if scheme.eq_ignore_ascii_case("bearer")
+                && bool::from(rest.as_bytes().ct_eq(self.internal_token.as_bytes()))
+            {
+                return Ok(Principal::new("lockstep-internal", Vec::new(), AuthMethod::Internal));
             }
             if scheme.eq_ignore_ascii_case("bearer") {
                 let b = self.bearer.as_ref().ok_or(AuthError::SchemeDisabled("Bearer"))?;
@@ -349,7 +372,11 @@ impl Security {
             return resp;
         }
         let authorization = req.headers().get(header::AUTHORIZATION).cloned();
-        let chain = req.extensions().get::<ClientCertChain>().cloned();
+        // The listener's verified client chain (or one a test put there directly).
+        let chain = req.extensions().get::<ClientCertChain>().cloned().or_else(|| {
+            let peer = req.extensions().get::<crate::server::PeerCertificates>()?;
+            Some(ClientCertChain(peer.0.iter().map(|c| c.as_ref().to_vec()).collect()))
+        });
         let principal = match self.authenticate(authorization, chain).await {
             Ok(p) => p,
             Err(e) => {

@@ -9,6 +9,8 @@ pub enum AuthMethod {
     Bearer,
     Mtls,
     Anonymous,
+    /// This process's own in-process clients (the `/exporters` links reading their source).
+    Internal,
 }
 
 impl AuthMethod {
@@ -18,6 +20,7 @@ impl AuthMethod {
             AuthMethod::Bearer => "bearer",
             AuthMethod::Mtls => "mtls",
             AuthMethod::Anonymous => "anonymous",
+            AuthMethod::Internal => "internal",
         }
     }
 }
