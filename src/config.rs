@@ -16,7 +16,7 @@ pub struct RegistryArgs {
     listen: Option<String>,
     /// Directory of the embedded store [default: ./lockstep-data].
     #[arg(long, env = "LOCKSTEP_DATA_DIR")]
-    data_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
     /// Compatibility level when none is configured [default: BACKWARD].
     #[arg(long, env = "LOCKSTEP_DEFAULT_COMPATIBILITY")]
     default_compatibility: Option<String>,
@@ -42,6 +42,9 @@ pub struct RegistryArgs {
     /// TOML file with a [registry] table holding the same settings (snake_case keys).
     #[arg(long, env = "LOCKSTEP_CONFIG")]
     config: Option<PathBuf>,
+    /// Check or repair the embedded log instead of serving.
+    #[command(subcommand)]
+    pub action: Option<crate::repair::RegistryAction>,
 }
 
 #[derive(Deserialize, Debug, Default)]

@@ -183,9 +183,9 @@ pub fn redact_feed(feed: &mut Vec<(u64, LogRecord)>, added: &[LogRecord]) {
     });
 }
 
-/// Whether a compaction that keeps `kept_records` of `total_records` is worth a rewrite.
-pub fn worth_it(total_records: usize, kept_records: usize) -> bool {
-    total_records > 0 && kept_records * 4 < total_records * 3
+/// Whether a compaction from `bytes` down to `kept_bytes` is worth a rewrite (saves a quarter).
+pub fn worth_it(bytes: u64, kept_bytes: u64) -> bool {
+    kept_bytes.saturating_mul(4) < bytes.saturating_mul(3)
 }
 
 #[cfg(test)]

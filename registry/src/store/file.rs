@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::{compact, frame, AppendTicket, LogRecord, Store, StoreError};
+use super::{compact, frame, repair, AppendTicket, LogRecord, Store, StoreError};
 
 pub const LOG_FILE: &str = "schemas.log";
 pub const LOCK_FILE: &str = "lock";
@@ -324,6 +324,10 @@ impl Compactor {
         // Size after the last compaction (or at start): compact when grown `growth` times.
         let mut base = 0u64;
         loop {
+            std::thread::sleep(self.options.interval);
+            if self.tx.lock().is_none() {
+                return;
+            }
             let len = self.durable_len.load(Ordering::SeqCst);
             if len >= self.options.min_bytes && len as f64 >= base as f64 * self.options.growth {
                 let started = std::time::Instant::now();
@@ -340,10 +344,6 @@ impl Compactor {
                     Ok(None) => base = len,
                     Err(Stop) => return,
                 }
-            }
-            std::thread::sleep(self.options.interval);
-            if self.tx.lock().is_none() {
-                return;
             }
         }
     }
@@ -373,14 +373,14 @@ impl Compactor {
         let total = scan.records.len();
         let c = compact::compact(&scan.records).map_err(CompactError::Failed)?;
         drop(data);
-        if !compact::worth_it(total, c.records.len()) {
-            return Ok(None);
-        }
         let mut out = Vec::new();
         let mut next = 0u64;
         for (o, r) in &c.records {
             frame::encode(r, (*o != next).then_some(*o), &mut out);
             next = o + 1;
+        }
+        if !compact::worth_it(len, out.len() as u64) {
+            return Ok(None);
         }
         let mut f = OpenOptions::new()
             .create(true)
@@ -462,9 +462,26 @@ impl Store for FileStore {
             file.set_len(scan.valid_len).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
-        file.seek(SeekFrom::Start(scan.valid_len)).map_err(io)?;
-        self.start_threads(file, scan.valid_len);
-        Ok(scan.records)
+        let mut records = scan.records;
+        let mut len = scan.valid_len;
+        // The cut bytes may have held ids (if they were ever acknowledged, say the disk damaged
+        // the last record): new ids skip as many as they could have held. Gaps are harmless.
+        let tail = &data[scan.valid_len as usize..];
+        if tail.iter().any(|b| *b != 0) {
+            let lost = (tail.len() as u64).div_ceil(frame::MIN_FRAME as u64);
+            let marks = repair::high_water_records(&records, lost);
+            let mut buf = Vec::new();
+            for (_, r) in &marks {
+                frame::encode(r, None, &mut buf);
+            }
+            file.seek(SeekFrom::Start(len)).map_err(io)?;
+            file.write_all(&buf).and_then(|()| file.sync_data()).map_err(io)?;
+            len += buf.len() as u64;
+            records.extend(marks);
+        }
+        file.seek(SeekFrom::Start(len)).map_err(io)?;
+        self.start_threads(file, len);
+        Ok(records)
     }
 
     fn append(&self, records: Vec<LogRecord>) -> AppendTicket {

@@ -99,6 +99,29 @@ fn report(path: PathBuf, data: &[u8], scan: &frame::Scan) -> Report {
     }
 }
 
+/// `LOCKSTEP_ID_HIGH_WATER` records, at the offsets after `records`, that put every context's
+/// next id (the default context's too) above its highest id plus `lost`. None when `lost` is 0.
+pub fn high_water_records(records: &[(u64, LogRecord)], lost: u64) -> Vec<(u64, LogRecord)> {
+    if lost == 0 {
+        return Vec::new();
+    }
+    let state = compact::replay(records);
+    let mut contexts: Vec<(String, u32)> = state.contexts.iter().map(|(n, c)| (n.clone(), c.max_id)).collect();
+    if !contexts.iter().any(|(c, _)| c == DEFAULT_CONTEXT) {
+        contexts.push((DEFAULT_CONTEXT.to_string(), 0));
+    }
+    let first = records.last().map_or(0, |(o, _)| o + 1);
+    (first..)
+        .zip(contexts)
+        .map(|(offset, (ctx, max))| {
+            let max_id = (u64::from(max) + lost).min(i32::MAX as u64) as u32;
+            let value = IdHighWaterValue { context: ctx.clone(), max_id };
+            let key = Key::IdHighWater { context: ctx }.encode();
+            (offset, LogRecord::new(key, Some(record::to_bytes(&value))))
+        })
+        .collect()
+}
+
 /// Read the log in `dir` (without locking it: safe while a registry runs) and report.
 pub fn verify(dir: &Path) -> Result<Report, StoreError> {
     let (path, data) = read(dir)?;
@@ -133,22 +156,12 @@ pub fn repair(dir: &Path) -> Result<Repaired, StoreError> {
             records[i].0 = records[i - 1].0 + 1;
         }
     }
-    let lost = report.max_lost();
-    let mut high_water = Vec::new();
-    if lost > 0 {
-        let mut contexts = report.max_ids.clone();
-        if !contexts.iter().any(|(c, _)| c == DEFAULT_CONTEXT) {
-            contexts.push((DEFAULT_CONTEXT.to_string(), 0));
-        }
-        let first = records.last().map_or(0, |(o, _)| o + 1);
-        for (next, (ctx, max)) in (first..).zip(contexts) {
-            let max_id = u32::try_from(u64::from(max) + lost).unwrap_or(i32::MAX as u32).min(i32::MAX as u32);
-            let value = IdHighWaterValue { context: ctx.clone(), max_id };
-            let key = Key::IdHighWater { context: ctx.clone() }.encode();
-            records.push((next, LogRecord::new(key, Some(record::to_bytes(&value)))));
-            high_water.push((ctx, max_id));
-        }
-    }
+    let high_water: Vec<(String, u32)> = high_water_records(&records, report.max_lost())
+        .into_iter()
+        .inspect(|r| records.push(r.clone()))
+        .filter_map(|(_, r)| serde_json::from_slice::<IdHighWaterValue>(r.value.as_deref()?).ok())
+        .map(|h| (h.context, h.max_id))
+        .collect();
     let mut out = Vec::new();
     let mut next = 0u64;
     for (o, r) in &records {
