@@ -65,20 +65,8 @@ pub fn replay(records: &[(u64, LogRecord)]) -> State {
 /// Compact `records`. Err with the reason when the compacted log would not rebuild the same
 /// state (the log is then kept whole).
 pub fn compact(records: &[(u64, LogRecord)]) -> Result<Compacted, String> {
-    let mut full = State::default();
-    let mut latest: HashMap<Logical, usize> = HashMap::new();
-    for (i, (o, r)) in records.iter().enumerate() {
-        let took_effect = full.apply_at(*o, r);
-        if !took_effect {
-            continue;
-        }
-        if let Some(l) = Key::decode(&r.key).ok().as_ref().and_then(logical) {
-            latest.insert(l, i);
-        }
-    }
+    let (full, keep) = select(records);
     let end = records.last().map_or(0, |(o, _)| o + 1);
-    let mut keep: Vec<usize> = latest.into_values().collect();
-    keep.sort_unstable();
     let mut out: Vec<(u64, LogRecord)> = keep.iter().map(|&i| records[i].clone()).collect();
     let kept: std::collections::HashSet<usize> = keep.into_iter().collect();
 
@@ -102,6 +90,24 @@ pub fn compact(records: &[(u64, LogRecord)]) -> Result<Compacted, String> {
     let state = replay(&out);
     same_state(&full, &state)?;
     Ok(Compacted { records: out, state, end })
+}
+
+/// Replay `records`: the state, and the indexes of the latest record that took effect for each
+/// key, in log order.
+fn select(records: &[(u64, LogRecord)]) -> (State, Vec<usize>) {
+    let mut full = State::default();
+    let mut latest: HashMap<Logical, usize> = HashMap::new();
+    for (i, (o, r)) in records.iter().enumerate() {
+        if !full.apply_at(*o, r) {
+            continue;
+        }
+        if let Some(l) = Key::decode(&r.key).ok().as_ref().and_then(logical) {
+            latest.insert(l, i);
+        }
+    }
+    let mut keep: Vec<usize> = latest.into_values().collect();
+    keep.sort_unstable();
+    (full, keep)
 }
 
 /// Ok when both states hold exactly the same subjects, versions, ids, configs and modes (the
@@ -145,18 +151,15 @@ pub fn same_state(a: &State, b: &State) -> Result<(), String> {
     Ok(())
 }
 
-/// The state of a log and the change feed to serve from it: the compacted records when the log
-/// compacts cleanly, else every record (with a warning).
+/// The state of a log (one replay) and the change feed to serve from it: the latest record of
+/// each key that took effect, tombstones included, at their offsets — no superseded record and
+/// no hard-deleted schema text.
 pub fn open_view(records: Vec<(u64, LogRecord)>) -> (State, Vec<(u64, LogRecord)>) {
-    match compact(&records) {
-        Ok(c) => (c.state, c.records),
-        Err(e) => {
-            tracing::warn!("the change feed serves the whole log: it does not compact cleanly ({e})");
-            let mut st = replay(&records);
-            st.position = records.last().map_or(0, |(o, _)| o + 1);
-            (st, records)
-        }
-    }
+    let (mut state, keep) = select(&records);
+    state.position = records.last().map_or(0, |(o, _)| o + 1);
+    let mut records: Vec<Option<(u64, LogRecord)>> = records.into_iter().map(Some).collect();
+    let feed = keep.into_iter().filter_map(|i| records[i].take()).collect();
+    (state, feed)
 }
 
 /// After `added` (just appended to `feed`): drop the earlier feed records of every SCHEMA key
