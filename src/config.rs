@@ -18,7 +18,7 @@ pub struct RegistryArgs {
     listen: Option<String>,
     /// Directory of the embedded store [default: ./lockstep-data].
     #[arg(long, env = "LOCKSTEP_DATA_DIR")]
-    data_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
     /// Compatibility level when none is configured [default: BACKWARD].
     #[arg(long, env = "LOCKSTEP_DEFAULT_COMPATIBILITY")]
     default_compatibility: Option<String>,
@@ -91,6 +91,9 @@ pub struct RegistryArgs {
     /// Authentication, authorization and audit (docs/security.md).
     #[command(flatten)]
     security: registry::security::SecurityArgs,
+    /// Check or repair the embedded log instead of serving.
+    #[command(subcommand)]
+    pub action: Option<crate::repair::RegistryAction>,
 }
 
 #[derive(Deserialize, Debug, Default)]

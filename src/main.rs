@@ -1,6 +1,7 @@
 //! The `lockstep` binary: command-line dispatch only.
 
 mod config;
+mod repair;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,6 +116,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log_format);
     match cli.command {
+        Command::Registry(mut args) if args.action.is_some() => {
+            let action = args.action.take();
+            action.map_or(ExitCode::from(2), |a| repair::run(a, args.data_dir.clone()))
+        }
         Command::Registry(args) => match config::run_registry(*args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -137,6 +137,13 @@ pub struct ContextEntry {
     pub max_id: u32,
 }
 
+impl ContextEntry {
+    /// How many subject-versions use each id (for comparing states).
+    pub fn usage(&self) -> &PMap<u32, u32> {
+        &self.usage
+    }
+}
+
 /// Registry modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -251,6 +258,7 @@ impl State {
                 Ok(())
             }
             Key::Noop => Ok(()),
+            Key::IdHighWater { context } => self.apply_high_water(&context, value),
         };
         match result {
             Ok(()) => true,
@@ -314,6 +322,19 @@ impl State {
         ctx.max_id = ctx.max_id.max(stored.id);
         let entry = VersionEntry { version, schema: stored, deleted: v.deleted, key, rendered: Default::default() };
         self.subjects.entry(subject).or_default().versions.insert(version, entry);
+        Ok(())
+    }
+
+    /// LOCKSTEP_ID_HIGH_WATER: new ids in the context go above `maxId`.
+    fn apply_high_water(&mut self, context: &str, value: Option<&[u8]>) -> Result<(), String> {
+        let Some(v) = value else { return Ok(()) };
+        let h: record::IdHighWaterValue =
+            serde_json::from_slice(v).map_err(|e| format!("bad LOCKSTEP_ID_HIGH_WATER value: {e}"))?;
+        if h.context != context || subject::parse_context(context).is_none() {
+            return Err(format!("bad LOCKSTEP_ID_HIGH_WATER record for context {context}"));
+        }
+        let ctx = self.contexts.entry(context.to_string()).or_default();
+        ctx.max_id = ctx.max_id.max(h.max_id);
         Ok(())
     }
 

@@ -144,6 +144,7 @@ impl Registry {
             let mut feed = self.feed.write();
             let start = w.pending.position;
             feed.extend(records.iter().enumerate().map(|(i, r)| (start + i as u64, r.clone())));
+            crate::store::compact::redact_feed(&mut feed, &records);
         }
         for r in &records {
             w.pending.apply(r);

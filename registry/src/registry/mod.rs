@@ -199,17 +199,15 @@ impl Registry {
     /// Replay the store and start serving from it.
     pub fn open(mut store: Box<dyn Store>, config: RegistryConfig) -> Result<Arc<Self>, crate::store::StoreError> {
         let records = store.replay()?;
-        let mut state = State::default();
-        for r in &records {
-            state.apply(r);
-        }
+        let count = records.len();
+        // The feed holds only what the state needs (no superseded or hard-deleted records).
+        let (state, feed) = crate::store::compact::open_view(records);
         tracing::info!(
             store = %store.describe(),
-            records = records.len(),
+            records = count,
             subjects = state.subjects.len(),
             "registry state rebuilt from the log"
         );
-        let feed = records.into_iter().enumerate().map(|(i, r)| (i as u64, r)).collect();
         Ok(Self::new(Backend::Exclusive(store), config, state, feed))
     }
 
@@ -285,7 +283,12 @@ impl Registry {
                 set.retain(|o| *o >= floor);
             }
         }
-        self.feed.write().extend(batch);
+        {
+            let mut feed = self.feed.write();
+            let tail: Vec<LogRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
+            feed.extend(batch);
+            crate::store::compact::redact_feed(&mut feed, &tail);
+        }
         let pos = st.position;
         self.committed.store(Arc::new(st));
         self.visible.send_replace(pos);

@@ -1,9 +1,12 @@
 //! The log the registry's state is built from. Every write is a batch of [`LogRecord`]s appended
 //! to a [`Store`]; state is the result of applying all records in order.
 
+pub mod compact;
 pub mod file;
+pub mod frame;
 pub mod kafka;
 pub mod record;
+pub mod repair;
 
 pub use record::{Key, LogRecord};
 
@@ -22,8 +25,9 @@ pub type AppendTicket = oneshot::Receiver<Result<(), StoreError>>;
 
 /// An ordered, durable log of records.
 pub trait Store: Send + Sync + 'static {
-    /// Every record in the log, in order. Called once, when the registry starts.
-    fn replay(&mut self) -> Result<Vec<LogRecord>, StoreError>;
+    /// Every record in the log, in order, with its offset (offsets increase; compaction and
+    /// repair leave gaps). Called once, when the registry starts.
+    fn replay(&mut self) -> Result<Vec<(u64, LogRecord)>, StoreError>;
 
     /// Append a batch after everything appended before it. Batches are made durable in the
     /// order they were appended; the ticket resolves when this one is.

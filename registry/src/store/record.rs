@@ -32,13 +32,32 @@ impl LogRecord {
 /// A decoded key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Key {
-    Schema { subject: String, version: u32 },
-    Config { subject: Option<String> },
-    Mode { subject: Option<String> },
-    DeleteSubject { subject: String },
-    ClearSubject { subject: Option<String> },
-    Context { tenant: String, context: String },
+    Schema {
+        subject: String,
+        version: u32,
+    },
+    Config {
+        subject: Option<String>,
+    },
+    Mode {
+        subject: Option<String>,
+    },
+    DeleteSubject {
+        subject: String,
+    },
+    ClearSubject {
+        subject: Option<String>,
+    },
+    Context {
+        tenant: String,
+        context: String,
+    },
     Noop,
+    /// Lockstep's own (embedded log only): the highest id ever given out in a context, so ids of
+    /// schemas whose records compaction or a repair removed are never given out again.
+    IdHighWater {
+        context: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -75,6 +94,9 @@ impl Key {
                 context: raw.context.ok_or("CONTEXT key without context")?,
             },
             "NOOP" => Key::Noop,
+            "LOCKSTEP_ID_HIGH_WATER" => {
+                Key::IdHighWater { context: raw.context.ok_or("LOCKSTEP_ID_HIGH_WATER key without context")? }
+            }
             other => return Err(format!("unknown keytype {other}")),
         })
     }
@@ -106,6 +128,9 @@ impl Key {
                 format!(r#"{{"keytype":"CONTEXT","tenant":{},"context":{},"magic":0}}"#, s(tenant), s(context))
             }
             Key::Noop => r#"{"keytype":"NOOP","magic":0}"#.to_string(),
+            Key::IdHighWater { context } => {
+                format!(r#"{{"keytype":"LOCKSTEP_ID_HIGH_WATER","context":{},"magic":0}}"#, s(context))
+            }
         };
         text.into_bytes()
     }
@@ -157,6 +182,14 @@ pub struct ModeValue {
 pub struct ContextValue {
     pub tenant: String,
     pub context: String,
+}
+
+/// Value of a LOCKSTEP_ID_HIGH_WATER record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdHighWaterValue {
+    pub context: String,
+    #[serde(rename = "maxId")]
+    pub max_id: u32,
 }
 
 /// Encode a CONFIG value: `subject` first (when set), then the config fields in their order.
