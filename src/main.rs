@@ -33,6 +33,9 @@ enum Command {
     Link(Box<linker::cli::LinkArgs>),
     /// Replicate Kafka topics between clusters, schemas first (docs/replication.md).
     Replicate(Box<replicator::cli::ReplicateArgs>),
+    /// Read a password on standard input and print its argon2id hash, for a users file
+    /// (docs/security.md).
+    HashPassword,
 }
 
 #[derive(clap::Args)]
@@ -112,10 +115,35 @@ fn run_async(name: &str, fut: impl std::future::Future<Output = anyhow::Result<E
     }
 }
 
+/// `lockstep hash-password`: one line of standard input (without its line end) → an argon2id hash.
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("lockstep hash-password: cannot read standard input: {e}");
+        return ExitCode::from(2);
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("lockstep hash-password: give the password on standard input");
+        return ExitCode::from(2);
+    }
+    match registry::security::users::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lockstep hash-password: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log_format);
     match cli.command {
+        Command::HashPassword => hash_password(),
         Command::Registry(mut args) if args.action.is_some() => {
             let action = args.action.take();
             action.map_or(ExitCode::from(2), |a| repair::run(a, args.data_dir.clone()))
