@@ -23,7 +23,7 @@ start() {
   env "$@" LOCKSTEP_LOG_FORMAT=json "$bin" registry --listen 127.0.0.1:0 --data-dir "$dir" 2>"$log" >/dev/null &
   pid=$!
   local deadline=$((SECONDS + 600))
-  until grep -q '"lockstep registry serving"' "$log"; do
+  until grep -q '"lockstep registry serving"' "$log" 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
     [ $SECONDS -lt $deadline ] || { echo "no start within 600 s" >&2; exit 1; }
     sleep 0.01
@@ -50,7 +50,7 @@ for n in $sizes; do
   # Compact: the compactor looks after one interval; wait for its "log compacted" line.
   start "$dir" "$work/log-$n-c" LOCKSTEP_COMPACT_MIN_BYTES=1 LOCKSTEP_COMPACT_INTERVAL_MS=100
   deadline=$((SECONDS + 600))
-  until grep -q '"log compacted"' "$work/log-$n-c"; do
+  until grep -q '"log compacted"' "$work/log-$n-c" 2>/dev/null; do
     [ $SECONDS -lt $deadline ] || { echo "no compaction within 600 s" >&2; exit 1; }
     sleep 0.05
   done
