@@ -81,7 +81,7 @@ pub async fn run(args: ReplicateArgs) -> anyhow::Result<ExitCode> {
         None => {
             let path = args.config.context("give --config FILE (see docs/replication.md)")?;
             let cfg = Config::load(&path)?;
-            replicate_file(cfg, Some(path), shutdown_signal()).await?;
+            replicate_file(cfg, Some(path), signals::shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -141,19 +141,4 @@ pub async fn replicate_file(
     stop.store(true, Ordering::Relaxed);
     let _ = tokio::task::spawn_blocking(move || checkpointer.join()).await;
     result
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
 }

@@ -193,7 +193,7 @@ fn dummy_like<'a>(mut secrets: impl Iterator<Item = &'a Secret>) -> anyhow::Resu
 fn parse_secret(s: &str, allow_insecure: bool) -> anyhow::Result<Secret> {
     let insecure = |what: &str| {
         anyhow::anyhow!(
-            "{what} is not safe to store; put an argon2 hash or a bcrypt hash (`htpasswd -nbBC 12 USER PASSWORD`) \
+            "{what} is not safe to store; put an argon2 hash (`lockstep hash-password`) or a bcrypt hash \
              in its place, or set auth_basic_allow_insecure_passwords to accept it"
         )
     };
