@@ -15,6 +15,8 @@ mod config;
 mod contexts;
 #[path = "api/deletes.rs"]
 mod deletes;
+#[path = "api/formats.rs"]
+mod formats;
 #[path = "api/hostile.rs"]
 mod hostile;
 #[path = "api/metadata.rs"]

@@ -1,4 +1,5 @@
 //! `/schemas`, `/schemas/ids/{id}[/schema|/subjects|/versions]`, `/schemas/guids/{guid}[/ids]`, `/schemas/types`.
+//! `?format=` (Confluent's `formattedString`) applies to the id, `/schema` and guid reads.
 
 use std::sync::Arc;
 
@@ -54,6 +55,21 @@ pub fn schema_fields(s: &StoredSchema, m: &mut Map<String, Value>) {
     m.insert("schema".into(), json!(&*s.schema));
 }
 
+/// The schema text `?format=` asks for (Confluent's `formattedString`), or None for the stored
+/// text. A formatted body is never the cached one.
+pub(super) async fn formatted(
+    app: &Shared,
+    st: &Arc<RegState>,
+    context: &str,
+    schema: &Arc<StoredSchema>,
+    p: &Params,
+) -> Result<Option<String>, ApiError> {
+    match p.get("format") {
+        None => Ok(None),
+        format => app.registry.formatted_schema(st.clone(), context, schema, format).await,
+    }
+}
+
 async fn types() -> Response {
     let names: Vec<&str> = SchemaType::supported().iter().map(|t| t.as_str()).collect();
     ok(&names)
@@ -83,7 +99,8 @@ async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> 
     let (n, schema) = find_id(&st, &context, &id)?;
     let fetch_max = p.flag("fetchMaxId");
     let subject = p.get("subject").and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
-    if !fetch_max && subject.is_none() {
+    let formatted = formatted(&app, &st, &context, schema, &p).await?;
+    if !fetch_max && subject.is_none() && formatted.is_none() {
         let body = schema.rendered.get_or_init(|| {
             let mut m = Map::new();
             schema_fields(schema, &mut m);
@@ -101,6 +118,9 @@ async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> 
     }
     m.insert("guid".into(), json!(schema.guid()));
     schema_fields(schema, &mut m);
+    if let Some(text) = formatted {
+        m.insert("schema".into(), json!(text));
+    }
     if fetch_max {
         m.insert("maxId".into(), json!(st.context(&context).map_or(0, |c| c.max_id)));
     }
@@ -109,8 +129,10 @@ async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> 
 
 async fn raw_by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let (_, schema) = find_id(&st, &context_param(&p), &id)?;
-    let mut r = raw_json(StatusCode::OK, Bytes::from(schema.schema.to_string()));
+    let context = context_param(&p);
+    let (_, schema) = find_id(&st, &context, &id)?;
+    let text = formatted(&app, &st, &context, schema, &p).await?.unwrap_or_else(|| schema.schema.to_string());
+    let mut r = raw_json(StatusCode::OK, Bytes::from(text));
     if schema.schema_type == SchemaType::Protobuf {
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     }
@@ -173,13 +195,16 @@ fn find_guid<'a>(st: &'a RegState, guid: &str) -> Vec<(&'a String, &'a Arc<Store
     out
 }
 
-async fn by_guid(State(app): State<Shared>, Path(guid): Path<String>) -> ApiResponse {
+async fn by_guid(State(app): State<Shared>, Path(guid): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
     let found = find_guid(&st, &guid);
-    let (_, schema) = found.first().ok_or_else(|| ApiError::schema_id_not_found(&guid))?;
+    let (context, schema) = found.first().ok_or_else(|| ApiError::schema_id_not_found(&guid))?;
     let mut m = Map::new();
     m.insert("guid".into(), json!(guid));
     schema_fields(schema, &mut m);
+    if let Some(text) = formatted(&app, &st, context, schema, &p).await? {
+        m.insert("schema".into(), json!(text));
+    }
     Ok(ok(&m))
 }
 

@@ -89,6 +89,30 @@ impl Registry {
         .await
     }
 
+    /// The schema text a `?format=` query asks for (Confluent's `formattedString`), for a schema
+    /// stored in `context`; None when it is the stored text (no format, `default`, an unknown
+    /// format, or nothing to do). Parsing runs on the CPU pool and is cached with the schema.
+    pub async fn formatted_schema(
+        &self,
+        st: Arc<State>,
+        context: &str,
+        stored: &Arc<StoredSchema>,
+        format: Option<&str>,
+    ) -> ApiResult<Option<String>> {
+        let format = format.map(str::trim).unwrap_or("");
+        let wanted = match stored.schema_type {
+            SchemaType::Avro => format == "resolved" && !stored.references.is_empty(),
+            SchemaType::Protobuf => format == "serialized",
+            SchemaType::Json => false,
+        };
+        if !wanted {
+            return Ok(None);
+        }
+        let (subject, stored, format) =
+            (QualifiedSubject::new(context, "").qualified(), stored.clone(), format.to_string());
+        self.on_cpu(move |me| Ok(me.parsed_stored(&st, &subject, &stored)?.formatted(&format))).await
+    }
+
     /// Resolve a version of a subject for reads and deletes.
     pub fn version_entry<'a>(
         st: &'a State,
