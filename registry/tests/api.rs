@@ -27,6 +27,8 @@ mod mode;
 mod references;
 #[path = "api/register.rs"]
 mod register;
+#[path = "api/reserved.rs"]
+mod reserved;
 #[path = "api/restart.rs"]
 mod restart;
 #[path = "api/schema_types.rs"]

@@ -83,8 +83,10 @@ impl Registry {
                     vec![v.ok_or_else(|| ApiError::version_not_found(n))?]
                 }
             };
+            let latest = versions.first().copied();
             let versions = Self::in_compatibility_group(&st, &q, prepared.metadata.as_ref(), versions);
-            me.check_against(&st, &q, &prepared.parsed, &versions)
+            let problems = me.check_against(&st, &q, &prepared.parsed, &versions)?;
+            Ok(me.with_field_validation(&st, &q, &prepared.parsed, prepared.metadata.as_ref(), latest, problems))
         })
         .await
     }
