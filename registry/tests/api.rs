@@ -5,6 +5,8 @@
 
 mod common;
 
+#[path = "api/aliases.rs"]
+mod aliases;
 #[path = "api/changes.rs"]
 mod changes;
 #[path = "api/compatibility.rs"]

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::{ok, raw_json, ApiResponse, Params, Shared};
 use crate::error::ApiError;
+use crate::registry::Registry;
 use crate::schema::SchemaType;
 use crate::state::{State as RegState, StoredSchema, VersionEntry};
 use crate::subject::{self, QualifiedSubject, DEFAULT_CONTEXT, WILDCARD};
@@ -79,9 +80,16 @@ fn parse_id(s: &str) -> Result<u32, ApiError> {
     s.parse::<u32>().ok().filter(|n| *n >= 1 && *n <= i32::MAX as u32).ok_or_else(|| ApiError::schema_id_not_found(s))
 }
 
+/// The `subject=` query parameter of `/schemas/ids/...`, with subject aliases applied (as
+/// Confluent's `AliasFilter` does for these paths).
+fn subject_param(st: &RegState, p: &Params) -> Option<String> {
+    p.get("subject").map(|s| Registry::resolve_alias(st, s))
+}
+
 /// The context a `subject=` query parameter selects (the default context without one).
-fn context_param(p: &Params) -> String {
-    p.get("subject")
+fn context_param(st: &RegState, p: &Params) -> String {
+    subject_param(st, p)
+        .as_deref()
         .filter(|s| !s.is_empty())
         .and_then(QualifiedSubject::parse)
         .map(|q| q.context)
@@ -95,10 +103,11 @@ fn find_id<'a>(st: &'a RegState, context: &str, id: &str) -> Result<(u32, &'a Ar
 
 async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let context = context_param(&p);
+    let context = context_param(&st, &p);
     let (n, schema) = find_id(&st, &context, &id)?;
     let fetch_max = p.flag("fetchMaxId");
-    let subject = p.get("subject").and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
+    let subject =
+        subject_param(&st, &p).as_deref().and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
     let formatted = formatted(&app, &st, &context, schema, &p).await?;
     if !fetch_max && subject.is_none() && formatted.is_none() {
         let body = schema.rendered.get_or_init(|| {
@@ -129,7 +138,7 @@ async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> 
 
 async fn raw_by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let context = context_param(&p);
+    let context = context_param(&st, &p);
     let (_, schema) = find_id(&st, &context, &id)?;
     let text = formatted(&app, &st, &context, schema, &p).await?.unwrap_or_else(|| schema.schema.to_string());
     let mut r = raw_json(StatusCode::OK, Bytes::from(text));
@@ -157,9 +166,10 @@ fn uses_of_id(st: &RegState, context: &str, id: u32, include_deleted: bool) -> V
 
 async fn subjects_of_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let context = context_param(&p);
+    let context = context_param(&st, &p);
     let (n, _) = find_id(&st, &context, &id)?;
-    let only = p.get("subject").and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
+    let only =
+        subject_param(&st, &p).as_deref().and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
     let mut subjects: Vec<String> = uses_of_id(&st, &context, n, p.flag("deleted"))
         .into_iter()
         .map(|(s, _)| s)
@@ -171,9 +181,10 @@ async fn subjects_of_id(State(app): State<Shared>, Path(id): Path<String>, p: Pa
 
 async fn versions_of_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let context = context_param(&p);
+    let context = context_param(&st, &p);
     let (n, _) = find_id(&st, &context, &id)?;
-    let only = p.get("subject").and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
+    let only =
+        subject_param(&st, &p).as_deref().and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
     let items: Vec<Value> = uses_of_id(&st, &context, n, p.flag("deleted"))
         .into_iter()
         .filter(|(s, _)| only.as_ref().is_none_or(|o| o == s))

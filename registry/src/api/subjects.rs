@@ -52,6 +52,7 @@ async fn lookup(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     check_schema_type(&req)?;
     let deleted = p.flag("deleted");
     if req.schema.as_deref().unwrap_or("").trim().is_empty() {
@@ -63,6 +64,11 @@ async fn lookup(
     let (st, name, version) = app.registry.lookup(&subject, req, p.flag("normalize"), deleted).await?;
     let found = st.subject(&name).and_then(|s| s.versions.get(&version)).ok_or_else(ApiError::schema_not_found)?;
     version_response_as(&app, &st, &name, found, &p).await
+}
+
+/// The path's subject with Confluent's subject aliases applied (see `Registry::resolve_alias`).
+fn aliased(app: &Shared, subject: String) -> String {
+    Registry::resolve_alias(&app.registry.snapshot(), &subject)
 }
 
 /// `schemaType` as Confluent matches it: case-sensitive (`"avro"` is not a type: 42201).
@@ -78,6 +84,7 @@ pub(super) fn check_schema_type(req: &RegisterRequest) -> ApiResult<()> {
 /// `metadata.properties` hold every pair (keys and values pair up in order; a repeated key keeps
 /// its last value). `deleted` includes soft-deleted versions. 40401 unknown subject, 40403 no match.
 async fn latest_with_metadata(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
     let name = crate::subject::normalize(&subject).ok_or_else(|| ApiError::subject_not_found(&subject))?;
@@ -126,6 +133,7 @@ async fn register(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     check_schema_type(&req)?;
     let r = app.registry.register(&subject, req, p.flag("normalize"), p.flag("force")).await?;
     // The Schema entity of the version (Confluent 8.x answers id, version, guid, schemaType and
@@ -149,6 +157,7 @@ async fn register(
 }
 
 async fn versions(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let st = app.registry.snapshot();
     let deleted_only = p.flag("deletedOnly");
     let deleted = p.flag("deleted") || deleted_only;
@@ -174,6 +183,7 @@ async fn get_version(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let spec = VersionSpec::parse(&version)?;
     let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
@@ -187,6 +197,7 @@ async fn get_raw(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let spec = VersionSpec::parse(&version)?;
     let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
@@ -202,6 +213,7 @@ async fn referenced_by(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let spec = VersionSpec::parse(&version)?;
     let st = app.registry.snapshot();
     let name = Registry::find_subject(&st, &subject, true)?;
@@ -215,12 +227,14 @@ async fn delete_version(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let spec = VersionSpec::parse(&version)?;
     let v = app.registry.delete_version(&subject, spec, p.flag("permanent")).await?;
     Ok(ok(&Value::from(v)))
 }
 
 async fn delete_subject(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let versions = app.registry.delete_subject(&subject, p.flag("permanent")).await?;
     Ok(ok(&versions))
 }
