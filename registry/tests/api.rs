@@ -5,6 +5,8 @@
 
 mod common;
 
+#[path = "api/aliases.rs"]
+mod aliases;
 #[path = "api/changes.rs"]
 mod changes;
 #[path = "api/compatibility.rs"]
@@ -15,6 +17,8 @@ mod config;
 mod contexts;
 #[path = "api/deletes.rs"]
 mod deletes;
+#[path = "api/formats.rs"]
+mod formats;
 #[path = "api/hostile.rs"]
 mod hostile;
 #[path = "api/metadata.rs"]
@@ -25,6 +29,8 @@ mod mode;
 mod references;
 #[path = "api/register.rs"]
 mod register;
+#[path = "api/reserved.rs"]
+mod reserved;
 #[path = "api/restart.rs"]
 mod restart;
 #[path = "api/schema_types.rs"]

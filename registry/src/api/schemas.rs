@@ -1,4 +1,5 @@
 //! `/schemas`, `/schemas/ids/{id}[/schema|/subjects|/versions]`, `/schemas/guids/{guid}[/ids]`, `/schemas/types`.
+//! `?format=` (Confluent's `formattedString`) applies to the id, `/schema` and guid reads.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::{ok, raw_json, ApiResponse, Params, Shared};
 use crate::error::ApiError;
+use crate::registry::Registry;
 use crate::schema::SchemaType;
 use crate::state::{State as RegState, StoredSchema, VersionEntry};
 use crate::subject::{self, QualifiedSubject, DEFAULT_CONTEXT, WILDCARD};
@@ -54,6 +56,21 @@ pub fn schema_fields(s: &StoredSchema, m: &mut Map<String, Value>) {
     m.insert("schema".into(), json!(&*s.schema));
 }
 
+/// The schema text `?format=` asks for (Confluent's `formattedString`), or None for the stored
+/// text. A formatted body is never the cached one.
+pub(super) async fn formatted(
+    app: &Shared,
+    st: &Arc<RegState>,
+    context: &str,
+    schema: &Arc<StoredSchema>,
+    p: &Params,
+) -> Result<Option<String>, ApiError> {
+    match p.get("format") {
+        None => Ok(None),
+        format => app.registry.formatted_schema(st.clone(), context, schema, format).await,
+    }
+}
+
 async fn types() -> Response {
     let names: Vec<&str> = SchemaType::supported().iter().map(|t| t.as_str()).collect();
     ok(&names)
@@ -63,9 +80,16 @@ fn parse_id(s: &str) -> Result<u32, ApiError> {
     s.parse::<u32>().ok().filter(|n| *n >= 1 && *n <= i32::MAX as u32).ok_or_else(|| ApiError::schema_id_not_found(s))
 }
 
+/// The `subject=` query parameter of `/schemas/ids/...`, with subject aliases applied (as
+/// Confluent's `AliasFilter` does for these paths).
+fn subject_param(st: &RegState, p: &Params) -> Option<String> {
+    p.get("subject").map(|s| Registry::resolve_alias(st, s))
+}
+
 /// The context a `subject=` query parameter selects (the default context without one).
-fn context_param(p: &Params) -> String {
-    p.get("subject")
+fn context_param(st: &RegState, p: &Params) -> String {
+    subject_param(st, p)
+        .as_deref()
         .filter(|s| !s.is_empty())
         .and_then(QualifiedSubject::parse)
         .map(|q| q.context)
@@ -79,11 +103,13 @@ fn find_id<'a>(st: &'a RegState, context: &str, id: &str) -> Result<(u32, &'a Ar
 
 async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let context = context_param(&p);
+    let context = context_param(&st, &p);
     let (n, schema) = find_id(&st, &context, &id)?;
     let fetch_max = p.flag("fetchMaxId");
-    let subject = p.get("subject").and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
-    if !fetch_max && subject.is_none() {
+    let subject =
+        subject_param(&st, &p).as_deref().and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
+    let formatted = formatted(&app, &st, &context, schema, &p).await?;
+    if !fetch_max && subject.is_none() && formatted.is_none() {
         let body = schema.rendered.get_or_init(|| {
             let mut m = Map::new();
             schema_fields(schema, &mut m);
@@ -101,6 +127,9 @@ async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> 
     }
     m.insert("guid".into(), json!(schema.guid()));
     schema_fields(schema, &mut m);
+    if let Some(text) = formatted {
+        m.insert("schema".into(), json!(text));
+    }
     if fetch_max {
         m.insert("maxId".into(), json!(st.context(&context).map_or(0, |c| c.max_id)));
     }
@@ -109,8 +138,10 @@ async fn by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> 
 
 async fn raw_by_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let (_, schema) = find_id(&st, &context_param(&p), &id)?;
-    let mut r = raw_json(StatusCode::OK, Bytes::from(schema.schema.to_string()));
+    let context = context_param(&st, &p);
+    let (_, schema) = find_id(&st, &context, &id)?;
+    let text = formatted(&app, &st, &context, schema, &p).await?.unwrap_or_else(|| schema.schema.to_string());
+    let mut r = raw_json(StatusCode::OK, Bytes::from(text));
     if schema.schema_type == SchemaType::Protobuf {
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     }
@@ -135,9 +166,10 @@ fn uses_of_id(st: &RegState, context: &str, id: u32, include_deleted: bool) -> V
 
 async fn subjects_of_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let context = context_param(&p);
+    let context = context_param(&st, &p);
     let (n, _) = find_id(&st, &context, &id)?;
-    let only = p.get("subject").and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
+    let only =
+        subject_param(&st, &p).as_deref().and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
     let mut subjects: Vec<String> = uses_of_id(&st, &context, n, p.flag("deleted"))
         .into_iter()
         .map(|(s, _)| s)
@@ -149,9 +181,10 @@ async fn subjects_of_id(State(app): State<Shared>, Path(id): Path<String>, p: Pa
 
 async fn versions_of_id(State(app): State<Shared>, Path(id): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
-    let context = context_param(&p);
+    let context = context_param(&st, &p);
     let (n, _) = find_id(&st, &context, &id)?;
-    let only = p.get("subject").and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
+    let only =
+        subject_param(&st, &p).as_deref().and_then(subject::normalize).filter(|s| !s.is_empty() && !s.ends_with(':'));
     let items: Vec<Value> = uses_of_id(&st, &context, n, p.flag("deleted"))
         .into_iter()
         .filter(|(s, _)| only.as_ref().is_none_or(|o| o == s))
@@ -173,13 +206,16 @@ fn find_guid<'a>(st: &'a RegState, guid: &str) -> Vec<(&'a String, &'a Arc<Store
     out
 }
 
-async fn by_guid(State(app): State<Shared>, Path(guid): Path<String>) -> ApiResponse {
+async fn by_guid(State(app): State<Shared>, Path(guid): Path<String>, p: Params) -> ApiResponse {
     let st = app.registry.snapshot();
     let found = find_guid(&st, &guid);
-    let (_, schema) = found.first().ok_or_else(|| ApiError::schema_id_not_found(&guid))?;
+    let (context, schema) = found.first().ok_or_else(|| ApiError::schema_id_not_found(&guid))?;
     let mut m = Map::new();
     m.insert("guid".into(), json!(guid));
     schema_fields(schema, &mut m);
+    if let Some(text) = formatted(&app, &st, context, schema, &p).await? {
+        m.insert("schema".into(), json!(text));
+    }
     Ok(ok(&m))
 }
 

@@ -1,4 +1,5 @@
-//! `/subjects`: listing, lookup, register, versions, deletes, referencedby.
+//! `/subjects`: listing, lookup, register, versions, deletes, referencedby. `?format=`
+//! (Confluent's `formattedString`) applies to lookup, register, `/metadata` and version reads.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -8,12 +9,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::schemas::{prefix_matches, render_version, sorted_subjects};
+use std::sync::Arc;
+
+use super::schemas::{formatted, prefix_matches, render_version, sorted_subjects};
 use super::{ok, raw_json, ApiResponse, JsonBody, Params, Shared};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::{RegisterRequest, Registry, VersionSpec};
 use crate::schema::SchemaType;
-use crate::state::VersionEntry;
+use crate::state::{State as RegState, VersionEntry};
 use crate::subject::WILDCARD;
 
 pub fn routes() -> Router<Shared> {
@@ -49,6 +52,7 @@ async fn lookup(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     check_schema_type(&req)?;
     let deleted = p.flag("deleted");
     if req.schema.as_deref().unwrap_or("").trim().is_empty() {
@@ -59,7 +63,12 @@ async fn lookup(
     }
     let (st, name, version) = app.registry.lookup(&subject, req, p.flag("normalize"), deleted).await?;
     let found = st.subject(&name).and_then(|s| s.versions.get(&version)).ok_or_else(ApiError::schema_not_found)?;
-    Ok(version_response(&name, found))
+    version_response_as(&app, &st, &name, found, &p).await
+}
+
+/// The path's subject with Confluent's subject aliases applied (see `Registry::resolve_alias`).
+fn aliased(app: &Shared, subject: String) -> String {
+    Registry::resolve_alias(&app.registry.snapshot(), &subject)
 }
 
 /// `schemaType` as Confluent matches it: case-sensitive (`"avro"` is not a type: 42201).
@@ -75,6 +84,7 @@ pub(super) fn check_schema_type(req: &RegisterRequest) -> ApiResult<()> {
 /// `metadata.properties` hold every pair (keys and values pair up in order; a repeated key keeps
 /// its last value). `deleted` includes soft-deleted versions. 40401 unknown subject, 40403 no match.
 async fn latest_with_metadata(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
     let name = crate::subject::normalize(&subject).ok_or_else(|| ApiError::subject_not_found(&subject))?;
@@ -87,7 +97,27 @@ async fn latest_with_metadata(State(app): State<Shared>, Path(subject): Path<Str
         props.is_some_and(|props| wanted.iter().all(|(k, val)| props.get(*k).and_then(Value::as_str) == Some(val)))
     });
     let v = found.ok_or_else(ApiError::schema_not_found)?;
-    Ok(version_response(&name, v))
+    version_response_as(&app, &st, &name, v, &p).await
+}
+
+/// A version's Schema entity in the `?format=` asked for (Confluent's `formattedString`); the
+/// stored text comes from the cached body.
+async fn version_response_as(
+    app: &Shared,
+    st: &Arc<RegState>,
+    subject: &str,
+    v: &VersionEntry,
+    p: &Params,
+) -> ApiResponse {
+    let context = crate::subject::context_of(subject);
+    match formatted(app, st, &context, &v.schema, p).await? {
+        None => Ok(version_response(subject, v)),
+        Some(text) => {
+            let mut body = render_version(subject, v);
+            body["schema"] = Value::from(text);
+            Ok(ok(&body))
+        }
+    }
 }
 
 /// A version's Schema entity, rendered once per version.
@@ -103,6 +133,7 @@ async fn register(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     check_schema_type(&req)?;
     let r = app.registry.register(&subject, req, p.flag("normalize"), p.flag("force")).await?;
     // The Schema entity of the version (Confluent 8.x answers id, version, guid, schemaType and
@@ -110,7 +141,7 @@ async fn register(
     let st = app.registry.snapshot();
     if let Some(v) = st.subject(&r.subject).and_then(|e| e.versions.get(&r.version)) {
         if v.schema.id == r.schema.id {
-            return Ok(version_response(&r.subject, v));
+            return version_response_as(&app, &st, &r.subject, v, &p).await;
         }
     }
     let mut m = Map::new();
@@ -118,10 +149,15 @@ async fn register(
     m.insert("version".into(), json!(r.version));
     m.insert("guid".into(), json!(r.schema.guid()));
     super::schemas::schema_fields(&r.schema, &mut m);
+    let context = crate::subject::context_of(&r.subject);
+    if let Some(text) = formatted(&app, &st, &context, &r.schema, &p).await? {
+        m.insert("schema".into(), json!(text));
+    }
     Ok(ok(&m))
 }
 
 async fn versions(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let st = app.registry.snapshot();
     let deleted_only = p.flag("deletedOnly");
     let deleted = p.flag("deleted") || deleted_only;
@@ -147,12 +183,13 @@ async fn get_version(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let spec = VersionSpec::parse(&version)?;
     let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
     let name = Registry::find_subject(&st, &subject, deleted)?;
     let v = Registry::version_entry(&st, &name, spec, deleted)?;
-    Ok(version_response(&name, v))
+    version_response_as(&app, &st, &name, v, &p).await
 }
 
 async fn get_raw(
@@ -160,12 +197,15 @@ async fn get_raw(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let spec = VersionSpec::parse(&version)?;
     let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
     let name = Registry::find_subject(&st, &subject, deleted)?;
     let v = Registry::version_entry(&st, &name, spec, deleted)?;
-    Ok(raw_json(StatusCode::OK, Bytes::from(v.schema.schema.to_string())))
+    let context = crate::subject::context_of(&name);
+    let text = formatted(&app, &st, &context, &v.schema, &p).await?.unwrap_or_else(|| v.schema.schema.to_string());
+    Ok(raw_json(StatusCode::OK, Bytes::from(text)))
 }
 
 async fn referenced_by(
@@ -173,6 +213,7 @@ async fn referenced_by(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let spec = VersionSpec::parse(&version)?;
     let st = app.registry.snapshot();
     let name = Registry::find_subject(&st, &subject, true)?;
@@ -186,12 +227,14 @@ async fn delete_version(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let spec = VersionSpec::parse(&version)?;
     let v = app.registry.delete_version(&subject, spec, p.flag("permanent")).await?;
     Ok(ok(&Value::from(v)))
 }
 
 async fn delete_subject(State(app): State<Shared>, Path(subject): Path<String>, p: Params) -> ApiResponse {
+    let subject = aliased(&app, subject);
     let versions = app.registry.delete_subject(&subject, p.flag("permanent")).await?;
     Ok(ok(&versions))
 }

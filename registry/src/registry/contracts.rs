@@ -1,6 +1,6 @@
 //! Data contracts on the write path, as Confluent's `maybePopulateFromPrevious` /
 //! `maybeSetMetadataRuleSet` and `isCompatibleWithPrevious`: metadata merged from the config and
-//! the previous version, and compatibility groups.
+//! the previous version, compatibility groups and reserved fields (`validateFields`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -52,6 +52,49 @@ impl Registry {
         let value = |m: Option<&Value>| m.and_then(|m| m.get("properties")).and_then(|p| p.get(group)).cloned();
         let mine = value(metadata);
         versions.into_iter().filter(|v| value(v.schema.metadata.as_ref()) == mine).collect()
+    }
+}
+
+impl Registry {
+    /// Confluent's `validateFields` (config in scope; off by default): the reserved-field
+    /// messages for `new` with its `metadata` against the `previous` version (the latest live
+    /// one), placed before the compatibility `problems`, whose closing
+    /// `{validateFields: .., compatibility: ..}` entry then says `true` (one is added when only
+    /// reserved fields fail).
+    pub(super) fn with_field_validation(
+        &self,
+        st: &State,
+        q: &QualifiedSubject,
+        new: &ParsedSchema,
+        metadata: Option<&Value>,
+        previous: Option<&VersionEntry>,
+        problems: Vec<String>,
+    ) -> Vec<String> {
+        if st.config_field(Some(q), "validateFields").and_then(Value::as_bool) != Some(true) {
+            return problems;
+        }
+        let reserved = |m: Option<&Value>| {
+            let property = m.and_then(|m| m.get("properties")).and_then(|p| p.get(schema::RESERVED_FIELDS_PROPERTY));
+            schema::reserved_fields(property.and_then(Value::as_str))
+        };
+        let before = previous.map(|v| reserved(v.schema.metadata.as_ref()));
+        let mut out = schema::reserved_field_problems(new, &reserved(metadata), before.as_ref());
+        let level = self.compatibility_level(st, q).as_str();
+        if problems.is_empty() {
+            if !out.is_empty() {
+                out.push(format!("{{validateFields: 'true', compatibility: '{level}'}}"));
+            }
+            return out;
+        }
+        let off = format!("{{validateFields: 'false', compatibility: '{level}'}}");
+        out.extend(problems.into_iter().map(|p| {
+            if p == off {
+                format!("{{validateFields: 'true', compatibility: '{level}'}}")
+            } else {
+                p
+            }
+        }));
+        out
     }
 }
 

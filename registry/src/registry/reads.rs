@@ -3,6 +3,26 @@
 use super::*;
 
 impl Registry {
+    /// The subject a request path names, with Confluent's subject aliases applied (its
+    /// `AliasFilter`): when the subject's own config (not one inherited from its context or the
+    /// root) has a non-empty `alias`, the request goes to that subject instead, resolved in the
+    /// aliased subject's context when unqualified. One level only: an alias of an alias is not
+    /// followed.
+    pub fn resolve_alias(st: &State, subject_str: &str) -> String {
+        if st.configs.is_empty() || subject_str.is_empty() {
+            return subject_str.to_string();
+        }
+        let Some(q) = QualifiedSubject::parse(subject_str) else { return subject_str.to_string() };
+        if q.name.is_empty() {
+            return subject_str.to_string();
+        }
+        let alias = st.configs.get(&Some(q.qualified())).and_then(|c| c.value.get("alias")).and_then(Value::as_str);
+        match alias.filter(|a| !a.is_empty()).and_then(|a| subject::qualify_in_context_of(a, &q)) {
+            Some(target) => target,
+            None => subject_str.to_string(),
+        }
+    }
+
     /// Find a subject, falling back to other contexts for an unqualified name (Confluent does).
     pub fn find_subject(st: &State, subject_str: &str, include_deleted: bool) -> ApiResult<String> {
         let q = QualifiedSubject::parse(subject_str).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
@@ -69,7 +89,7 @@ impl Registry {
         normalize: bool,
     ) -> ApiResult<Vec<String>> {
         let st = self.snapshot();
-        let q = Self::parse_subject(subject_str)?;
+        let q = Self::parse_subject(&Self::resolve_alias(&st, subject_str))?;
         self.on_cpu(move |me| {
             let subject = q.qualified();
             let prepared = me.prepare(&st, &q, &req, normalize)?;
@@ -83,10 +103,36 @@ impl Registry {
                     vec![v.ok_or_else(|| ApiError::version_not_found(n))?]
                 }
             };
+            let latest = versions.first().copied();
             let versions = Self::in_compatibility_group(&st, &q, prepared.metadata.as_ref(), versions);
-            me.check_against(&st, &q, &prepared.parsed, &versions)
+            let problems = me.check_against(&st, &q, &prepared.parsed, &versions)?;
+            Ok(me.with_field_validation(&st, &q, &prepared.parsed, prepared.metadata.as_ref(), latest, problems))
         })
         .await
+    }
+
+    /// The schema text a `?format=` query asks for (Confluent's `formattedString`), for a schema
+    /// stored in `context`; None when it is the stored text (no format, `default`, an unknown
+    /// format, or nothing to do). Parsing runs on the CPU pool and is cached with the schema.
+    pub async fn formatted_schema(
+        &self,
+        st: Arc<State>,
+        context: &str,
+        stored: &Arc<StoredSchema>,
+        format: Option<&str>,
+    ) -> ApiResult<Option<String>> {
+        let format = format.map(str::trim).unwrap_or("");
+        let wanted = match stored.schema_type {
+            SchemaType::Avro => format == "resolved" && !stored.references.is_empty(),
+            SchemaType::Protobuf => format == "serialized",
+            SchemaType::Json => false,
+        };
+        if !wanted {
+            return Ok(None);
+        }
+        let (subject, stored, format) =
+            (QualifiedSubject::new(context, "").qualified(), stored.clone(), format.to_string());
+        self.on_cpu(move |me| Ok(me.parsed_stored(&st, &subject, &stored)?.formatted(&format))).await
     }
 
     /// Resolve a version of a subject for reads and deletes.

@@ -189,8 +189,11 @@ impl Registry {
             let problems = if ask.needs_check(&st, force) && ask.existing_live(&st, &prepared.hash).is_none() {
                 let entry = st.subject(&ask.subject);
                 let live: Vec<&VersionEntry> = entry.map(|e| e.live().rev().collect()).unwrap_or_default();
+                let latest = live.first().copied();
                 let live = Self::in_compatibility_group(&st, &ask.q, prepared.metadata.as_ref(), live);
-                Some(me.check_against(&st, &ask.q, &prepared.parsed, &live)?)
+                let problems = me.check_against(&st, &ask.q, &prepared.parsed, &live)?;
+                let md = prepared.metadata.as_ref();
+                Some(me.with_field_validation(&st, &ask.q, &prepared.parsed, md, latest, problems))
             } else {
                 None
             };

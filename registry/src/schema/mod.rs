@@ -162,6 +162,18 @@ impl ParsedSchema {
         }
     }
 
+    /// Confluent's `formattedString(format)`: the schema text a `?format=` query asks for, or
+    /// None when that is the stored canonical text (no format, `default`, or a format this schema
+    /// type does not have: Confluent ignores unknown formats). Avro `resolved` prints referenced
+    /// types inline; Protobuf `serialized` is the base64 `FileDescriptorProto`.
+    pub fn formatted(&self, format: &str) -> Option<String> {
+        match (self, format.trim()) {
+            (ParsedSchema::Avro(s), "resolved") => Some(s.resolved()),
+            (ParsedSchema::Protobuf(s), "serialized") => Some(s.serialized()),
+            _ => None,
+        }
+    }
+
     /// Top-level field names (Confluent `ParsedSchema.hasTopLevelField`): Avro record fields,
     /// the first Protobuf message's fields, the root JSON object's `properties`.
     pub fn top_level_fields(&self) -> Vec<String> {

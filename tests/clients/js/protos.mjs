@@ -11,8 +11,12 @@ import {
   FileDescriptorProtoSchema, file_google_protobuf_timestamp,
 } from '@bufbuild/protobuf/wkt';
 
+// protoc fills json_name on every field (lowerCamelCase of the name); protobuf-es's toJson
+// uses it, so descriptors built by hand must carry it too.
+const jsonNameOf = (name) => name.replace(/_+([a-z0-9])/g, (_, c) => c.toUpperCase());
+
 function field(name, number, type, extra = {}) {
-  return { name, number, type, label: Label.OPTIONAL, ...extra };
+  return { name, number, type, label: Label.OPTIONAL, jsonName: jsonNameOf(name), ...extra };
 }
 
 const common = create(FileDescriptorProtoSchema, {

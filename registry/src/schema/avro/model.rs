@@ -316,6 +316,12 @@ impl AvroSchema {
         }
     }
 
+    /// Confluent's `resolved` format (Java's `Schema.toString()`): named types from references
+    /// printed inline at their first use instead of by name.
+    pub fn resolved(&self) -> String {
+        self.graph.print(&self.root, &[]).unwrap_or_else(|_| self.canonical.clone())
+    }
+
     /// Full name of the top-level type when it is named (record/enum/fixed), else `None`.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()

@@ -12,7 +12,8 @@
 //! Layout: `schema` (public interface) → `model` (syntax tree) → `parse`, `parse_decl`,
 //! `parse_option` (parser) → `builtins` (protox validation, built-in files) → `types` (type table)
 //! → `print`, `print_options` (canonical printer) → `diff/` (compatibility, as Confluent's `diff`
-//! package) → `descriptor` (base64 `FileDescriptorProto` → .proto) → `tests`.
+//! package) → `descriptor` (base64 `FileDescriptorProto` → .proto) → `serialized` (.proto → base64
+//! `FileDescriptorProto`, `?format=serialized`) → `tests`.
 
 mod builtins;
 mod descriptor;
@@ -26,6 +27,7 @@ mod print_options;
 #[cfg(test)]
 mod scale_tests;
 mod schema;
+mod serialized;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -48,3 +50,4 @@ use types::*;
 
 pub(crate) use descriptor::base64_descriptor_to_proto;
 pub use schema::{check_compatibility, Incompatibility, ProtobufError, ProtobufSchema};
+pub use serialized::SERIALIZED_FILE_NAME;
