@@ -164,7 +164,7 @@ async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
             }
         }
     };
-    let mut resp = next.run(req).await;
+    let mut resp = json_rejection(next.run(req).await).await;
     if chosen != V1_JSON {
         let is_json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == V1_JSON.as_bytes());
         if is_json {
@@ -172,6 +172,21 @@ async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
         }
     }
     resp
+}
+
+/// axum's own extractor rejections (a path segment that is not UTF-8, say) answer plain text:
+/// give them Confluent's JSON error shape like every other error.
+async fn json_rejection(resp: Response) -> Response {
+    let plain = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain || !resp.status().is_client_error() {
+        return resp;
+    }
+    let status = resp.status();
+    let text = match http_body_util::BodyExt::collect(http_body_util::Limited::new(resp.into_body(), 4096)).await {
+        Ok(body) => String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+        Err(_) => status.canonical_reason().unwrap_or("Bad Request").to_string(),
+    };
+    ApiError::http(status, text).into_response()
 }
 
 // ---------------------------------------------------------------------------- request bodies

@@ -111,3 +111,14 @@ async fn no_version_past_the_highest() {
     r.err(422, 42202);
     assert_eq!(s.get("/subjects/top/versions").await.body, json!([2147483647]));
 }
+
+/// A subject that is not UTF-8 once decoded is a JSON error like every other, not plain text.
+#[tokio::test]
+async fn an_undecodable_path_is_a_json_error() {
+    let s = common::start().await;
+    let r = s.get("/subjects/%FF/versions").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error_code"], 400, "{}", r.text);
+    assert!(r.body["message"].as_str().unwrap().contains("UTF-8"), "{}", r.text);
+    assert!(r.content_type.unwrap_or_default().contains("json"));
+}
