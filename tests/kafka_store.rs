@@ -188,7 +188,8 @@ async fn three_nodes_and_eight_writers_agree_and_survive_a_killed_node() {
     let nodes: Vec<Arc<parking_lot_free::Slot>> =
         (0..3).map(|_| Arc::new(parking_lot_free::Slot::new(node(&t)))).collect();
     let urls: Vec<String> = nodes.iter().map(|n| n.url()).collect();
-    assert_eq!(put(&urls[0], "/config", json!({"compatibility": "NONE"})).await.0, 200);
+    // Every context: named contexts never fall back to the root config (Confluent 8.1).
+    assert_eq!(put(&urls[0], "/config/:.__GLOBAL:", json!({"compatibility": "NONE"})).await.0, 200);
 
     const WRITERS: usize = 8;
     const PER_WRITER: usize = 30;
