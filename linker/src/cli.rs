@@ -136,6 +136,13 @@ pub struct RunArgs {
     /// Poll interval in milliseconds for sources without a change feed.
     #[arg(long, default_value_t = 10_000)]
     pub poll_interval_ms: u64,
+    /// Longest poll interval in milliseconds: while nothing changes the interval doubles up to
+    /// this (default 6 × --poll-interval-ms).
+    #[arg(long)]
+    pub max_poll_interval_ms: Option<u64>,
+    /// At most this many requests per second to the source (default: no limit).
+    #[arg(long, env = "LOCKSTEP_LINK_MAX_REQUESTS_PER_SECOND", value_parser = positive_rate)]
+    pub max_requests_per_second: Option<f64>,
     /// Poll even when the source has Lockstep's change feed.
     #[arg(long)]
     pub no_feed: bool,
@@ -180,6 +187,13 @@ pub struct StatusArgs {
     /// The link's state file.
     #[arg(long, required = true)]
     pub state_file: PathBuf,
+}
+
+fn positive_rate(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .ok_or_else(|| format!("'{s}' is not a positive number of requests per second"))
 }
 
 fn source_client(a: &SourceArgs) -> anyhow::Result<RegistryClient> {
@@ -263,6 +277,8 @@ async fn run_link(a: RunArgs, stop: watch::Receiver<bool>) -> anyhow::Result<Exi
     cfg.rename_format = a.mapping.rename_format.clone();
     cfg.concurrency = a.concurrency.max(1);
     cfg.poll_interval = Duration::from_millis(a.poll_interval_ms.max(100));
+    cfg.max_poll_interval = a.max_poll_interval_ms.map(Duration::from_millis);
+    cfg.max_requests_per_second = a.max_requests_per_second;
     cfg.use_feed = !a.no_feed;
     cfg.mirror_global_config = !a.no_global_config;
     let link = Link::open(cfg, StateFile::new(a.state_file.clone())).await?;

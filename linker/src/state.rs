@@ -82,6 +82,10 @@ pub struct LinkState {
     pub lag: u64,
     /// Milliseconds since the epoch of the last completed sync.
     pub last_sync_ms: u64,
+    /// Polling (sources without a feed): the current interval and the requests the last poll
+    /// sent to the source.
+    pub poll_interval_ms: u64,
+    pub last_poll_requests: u64,
     /// Source and destination URLs, to refuse a state file of another link.
     pub source: String,
     pub destination: String,
