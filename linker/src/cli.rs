@@ -48,39 +48,146 @@ pub enum LinkCommand {
     Status(StatusArgs),
 }
 
-/// The source registry.
-#[derive(Debug, Args, Clone)]
-pub struct SourceArgs {
-    /// Source registry URL (any Confluent-compatible registry).
-    #[arg(long, env = "LOCKSTEP_LINK_SOURCE", required = true)]
-    pub source: Option<String>,
-    /// Basic auth for the source, `user:password`.
-    #[arg(long, env = "LOCKSTEP_LINK_SOURCE_USER_INFO", hide_env_values = true)]
-    pub source_user_info: Option<String>,
-    /// PEM file of CA certificates to trust for the source.
-    #[arg(long, env = "LOCKSTEP_LINK_SOURCE_CA_FILE")]
-    pub source_ca_file: Option<PathBuf>,
-    /// Do not verify the source's TLS certificate (testing only).
-    #[arg(long)]
-    pub source_insecure: bool,
+/// Which registry a set of connection flags is for: the flag names and environment variables.
+pub trait Side: Clone + std::fmt::Debug + Send + Sync + 'static {
+    /// `source` / `destination`.
+    const NAME: &'static str;
+    const USER_INFO: &'static str;
+    const CA_FILE: &'static str;
+    const INSECURE: &'static str;
+    const ENV_URL: &'static str;
+    const ENV_USER_INFO: &'static str;
+    const ENV_CA_FILE: &'static str;
 }
 
-/// The destination registry.
-#[derive(Debug, Args, Clone)]
-pub struct DestinationArgs {
-    /// Destination registry URL (any Confluent-compatible registry).
-    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION", required = true)]
-    pub destination: Option<String>,
-    /// Basic auth for the destination, `user:password`.
-    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION_USER_INFO", hide_env_values = true)]
-    pub destination_user_info: Option<String>,
-    /// PEM file of CA certificates to trust for the destination.
-    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION_CA_FILE")]
-    pub destination_ca_file: Option<PathBuf>,
-    /// Do not verify the destination's TLS certificate (testing only).
-    #[arg(long)]
-    pub destination_insecure: bool,
+/// The source registry's flags: `--source`, `--source-user-info`, `--source-ca-file`,
+/// `--source-insecure`.
+#[derive(Debug, Clone, Copy)]
+pub struct Source;
+
+impl Side for Source {
+    const NAME: &'static str = "source";
+    const USER_INFO: &'static str = "source-user-info";
+    const CA_FILE: &'static str = "source-ca-file";
+    const INSECURE: &'static str = "source-insecure";
+    const ENV_URL: &'static str = "LOCKSTEP_LINK_SOURCE";
+    const ENV_USER_INFO: &'static str = "LOCKSTEP_LINK_SOURCE_USER_INFO";
+    const ENV_CA_FILE: &'static str = "LOCKSTEP_LINK_SOURCE_CA_FILE";
 }
+
+/// The destination registry's flags: `--destination`, `--destination-user-info`,
+/// `--destination-ca-file`, `--destination-insecure`.
+#[derive(Debug, Clone, Copy)]
+pub struct Destination;
+
+impl Side for Destination {
+    const NAME: &'static str = "destination";
+    const USER_INFO: &'static str = "destination-user-info";
+    const CA_FILE: &'static str = "destination-ca-file";
+    const INSECURE: &'static str = "destination-insecure";
+    const ENV_URL: &'static str = "LOCKSTEP_LINK_DESTINATION";
+    const ENV_USER_INFO: &'static str = "LOCKSTEP_LINK_DESTINATION_USER_INFO";
+    const ENV_CA_FILE: &'static str = "LOCKSTEP_LINK_DESTINATION_CA_FILE";
+}
+
+/// How to reach one registry (URL, basic auth, TLS): one set of flags, spelled once, for
+/// either side (`#[command(flatten)] RegistryArgs<Source>` / `RegistryArgs<Destination>`).
+#[derive(Debug, Clone)]
+pub struct RegistryArgs<S: Side> {
+    /// Registry URL (any Confluent-compatible registry).
+    pub url: Option<String>,
+    /// Basic auth, `user:password`.
+    pub user_info: Option<String>,
+    /// PEM file of CA certificates to trust.
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify the registry's TLS certificate (testing only).
+    pub insecure: bool,
+    side: std::marker::PhantomData<S>,
+}
+
+impl<S: Side> RegistryArgs<S> {
+    /// A client for this registry; the URL is required.
+    pub fn client(&self) -> anyhow::Result<RegistryClient> {
+        let url = self.url.as_deref().ok_or_else(|| anyhow::anyhow!("--{} URL is required", S::NAME))?;
+        RegistryClient::with_options(
+            url,
+            &ClientOptions {
+                user_info: self.user_info.clone(),
+                ca_file: self.ca_file.clone(),
+                insecure: self.insecure,
+                ..Default::default()
+            },
+        )
+    }
+}
+
+impl<S: Side> clap::FromArgMatches for RegistryArgs<S> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Self {
+            url: m.get_one::<String>(S::NAME).cloned(),
+            user_info: m.get_one::<String>(S::USER_INFO).cloned(),
+            ca_file: m.get_one::<PathBuf>(S::CA_FILE).cloned(),
+            insecure: m.get_flag(S::INSECURE),
+            side: std::marker::PhantomData,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl<S: Side> Args for RegistryArgs<S> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        use clap::{Arg, ArgAction};
+        let side = S::NAME;
+        cmd.arg(
+            Arg::new(S::NAME)
+                .long(S::NAME)
+                .env(S::ENV_URL)
+                .required(true)
+                .value_name("URL")
+                .help(format!("{} registry URL (any Confluent-compatible registry)", capitalized(side))),
+        )
+        .arg(
+            Arg::new(S::USER_INFO)
+                .long(S::USER_INFO)
+                .env(S::ENV_USER_INFO)
+                .hide_env_values(true)
+                .value_name("USER:PASSWORD")
+                .help(format!("Basic auth for the {side}, `user:password`")),
+        )
+        .arg(
+            Arg::new(S::CA_FILE)
+                .long(S::CA_FILE)
+                .env(S::ENV_CA_FILE)
+                .value_name("PEM")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help(format!("PEM file of CA certificates to trust for the {side}")),
+        )
+        .arg(
+            Arg::new(S::INSECURE)
+                .long(S::INSECURE)
+                .action(ArgAction::SetTrue)
+                .help(format!("Do not verify the {side}'s TLS certificate (testing only)")),
+        )
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// The source registry's flags.
+pub type SourceArgs = RegistryArgs<Source>;
+/// The destination registry's flags.
+pub type DestinationArgs = RegistryArgs<Destination>;
 
 /// What is linked and where it lands.
 #[derive(Debug, Args, Clone)]
@@ -197,29 +304,11 @@ fn positive_rate(s: &str) -> Result<f64, String> {
 }
 
 fn source_client(a: &SourceArgs) -> anyhow::Result<RegistryClient> {
-    let url = a.source.as_deref().ok_or_else(|| anyhow::anyhow!("--source URL is required"))?;
-    RegistryClient::with_options(
-        url,
-        &ClientOptions {
-            user_info: a.source_user_info.clone(),
-            ca_file: a.source_ca_file.clone(),
-            insecure: a.source_insecure,
-            ..Default::default()
-        },
-    )
+    a.client()
 }
 
 fn destination_client(a: &DestinationArgs) -> anyhow::Result<RegistryClient> {
-    let url = a.destination.as_deref().ok_or_else(|| anyhow::anyhow!("--destination URL is required"))?;
-    RegistryClient::with_options(
-        url,
-        &ClientOptions {
-            user_info: a.destination_user_info.clone(),
-            ca_file: a.destination_ca_file.clone(),
-            insecure: a.destination_insecure,
-            ..Default::default()
-        },
-    )
+    a.client()
 }
 
 /// Run `lockstep link …` until done (or stopped by Ctrl-C / SIGTERM).
@@ -560,4 +649,122 @@ pub fn summary(st: &LinkState) -> serde_json::Value {
         "lastSyncMs": st.last_sync_ms,
         "counts": st.counts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        link: LinkArgs,
+    }
+
+    #[test]
+    fn both_sides_keep_their_flag_names() {
+        let cli = Cli::try_parse_from([
+            "link",
+            "--source",
+            "https://a:8081",
+            "--source-user-info",
+            "u:p",
+            "--source-ca-file",
+            "/etc/a.pem",
+            "--source-insecure",
+            "--destination",
+            "https://b:8081",
+            "--destination-user-info",
+            "v:q",
+            "--destination-ca-file",
+            "/etc/b.pem",
+            "--destination-insecure",
+            "--max-requests-per-second",
+            "50",
+        ])
+        .unwrap();
+        let (s, d) = (&cli.link.run.source, &cli.link.run.destination);
+        assert_eq!(s.url.as_deref(), Some("https://a:8081"));
+        assert_eq!(s.user_info.as_deref(), Some("u:p"));
+        assert_eq!(s.ca_file.as_deref(), Some(std::path::Path::new("/etc/a.pem")));
+        assert!(s.insecure);
+        assert_eq!(d.url.as_deref(), Some("https://b:8081"));
+        assert_eq!(d.user_info.as_deref(), Some("v:q"));
+        assert_eq!(d.ca_file.as_deref(), Some(std::path::Path::new("/etc/b.pem")));
+        assert!(d.insecure);
+        assert_eq!(cli.link.run.max_requests_per_second, Some(50.0));
+
+        // One side's flags do not set the other's.
+        let cli = Cli::try_parse_from([
+            "link",
+            "--source",
+            "http://a",
+            "--destination",
+            "http://b",
+            "--destination-insecure",
+        ])
+        .unwrap();
+        assert!(!cli.link.run.source.insecure && cli.link.run.destination.insecure);
+        assert_eq!(cli.link.run.source.user_info, None);
+
+        // Subcommands: promote takes the destination's flags, verify both.
+        let cli =
+            Cli::try_parse_from(["link", "promote", "--destination", "http://b", "--destination-user-info", "x:y"])
+                .unwrap();
+        match cli.link.command {
+            Some(LinkCommand::Promote(p)) => assert_eq!(p.destination.user_info.as_deref(), Some("x:y")),
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "link",
+            "verify",
+            "--source",
+            "http://a",
+            "--source-ca-file",
+            "a.pem",
+            "--destination",
+            "http://b",
+        ])
+        .unwrap();
+        match cli.link.command {
+            Some(LinkCommand::Verify(v)) => {
+                assert_eq!(v.source.ca_file.as_deref(), Some(std::path::Path::new("a.pem")));
+                assert_eq!(v.destination.url.as_deref(), Some("http://b"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["link", "--destination", "http://b"]).is_err());
+        assert!(Cli::try_parse_from([
+            "link",
+            "--source",
+            "http://a",
+            "--destination",
+            "http://b",
+            "--max-requests-per-second",
+            "0"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn both_sides_keep_their_environment_variables() {
+        let cmd = <Cli as clap::CommandFactory>::command();
+        let env = |id: &str| {
+            cmd.get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_env())
+                .map(|e| e.to_string_lossy().into_owned())
+        };
+        assert_eq!(env("source").as_deref(), Some("LOCKSTEP_LINK_SOURCE"));
+        assert_eq!(env("source-user-info").as_deref(), Some("LOCKSTEP_LINK_SOURCE_USER_INFO"));
+        assert_eq!(env("source-ca-file").as_deref(), Some("LOCKSTEP_LINK_SOURCE_CA_FILE"));
+        assert_eq!(env("destination").as_deref(), Some("LOCKSTEP_LINK_DESTINATION"));
+        assert_eq!(env("destination-user-info").as_deref(), Some("LOCKSTEP_LINK_DESTINATION_USER_INFO"));
+        assert_eq!(env("destination-ca-file").as_deref(), Some("LOCKSTEP_LINK_DESTINATION_CA_FILE"));
+        assert!(cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "destination-user-info")
+            .is_some_and(|a| a.is_hide_env_values_set()));
+    }
 }
