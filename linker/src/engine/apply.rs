@@ -79,8 +79,10 @@ impl Link {
         }
     }
 
-    /// Mirror the source's global config onto the destination scope.
+    /// Mirror the source's global config onto the destination scope, and linked contexts'
+    /// configs and modes onto theirs.
     pub(super) async fn sync_global(&self) -> Result<(), SyncError> {
+        self.sync_contexts().await?;
         if !self.cfg.mirror_global_config {
             return Ok(());
         }

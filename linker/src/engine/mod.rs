@@ -13,6 +13,7 @@
 //! the link in ERROR with both sides named; the subject stays dirty so a resume retries it.
 
 mod apply;
+mod contexts;
 mod feed;
 mod plan;
 mod poll;

@@ -65,7 +65,10 @@ impl Link {
         self.context_modes.lock().clear();
         let r = self.sync_subjects(subjects).await;
         *self.dst_listing.lock() = None;
-        r
+        // Contexts that received their first subjects in this pass.
+        let r = r?;
+        self.sync_contexts().await?;
+        Ok(r)
     }
 
     // ------------------------------------------------------------------ listing
@@ -186,13 +189,15 @@ impl Link {
         Ok(Some(any))
     }
 
-    /// The source's global config and mode, as text (compared between polls).
+    /// The source's global config and mode and linked contexts' settings, as text (compared
+    /// between polls).
     async fn read_source_scopes(&self) -> Result<String, SyncError> {
         let s = &self.cfg.source;
         let (config, mode) = tokio::join!(s.get_config(None, true), s.get_mode(None, false));
         let config = config.map_err(|e| side_err(&self.src_name(), "reading global config", e))?;
         let mode = mode.map_err(|e| side_err(&self.src_name(), "reading global mode", e))?;
-        Ok(format!("{config:?}|{mode:?}"))
+        let contexts = self.read_context_settings().await?;
+        Ok(format!("{config:?}|{mode:?}|{contexts}"))
     }
 
     /// How many subjects' mode and config one poll reads.
