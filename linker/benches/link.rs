@@ -220,7 +220,7 @@ async fn poll(src: &RegistryClient, dst: &RegistryClient, ct: ContextType, n: us
                 lat.push(sent.elapsed());
                 break;
             }
-            if sent.elapsed() > interval * 4 + Duration::from_secs(10) {
+            if sent.elapsed() > interval * 4 + Duration::from_secs(60) {
                 panic!("{want} not visible on the destination");
             }
             tokio::time::sleep(Duration::from_millis(5)).await;

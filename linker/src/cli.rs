@@ -294,6 +294,9 @@ pub struct StatusArgs {
     /// The link's state file.
     #[arg(long, required = true)]
     pub state_file: PathBuf,
+    /// Only the summary, without the per-subject list.
+    #[arg(long)]
+    pub summary: bool,
 }
 
 fn positive_rate(s: &str) -> Result<f64, String> {
@@ -629,8 +632,34 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         eprintln!("no link state at {}", a.state_file.display());
         return Ok(ExitCode::from(EXIT_ERROR));
     };
-    println!("{}", serde_json::to_string_pretty(&summary(&st))?);
+    let mut out = summary(&st);
+    if !a.summary {
+        out["subjects"] = serde_json::Value::Array(subject_statuses(&st, crate::state::now_ms()));
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Per linked subject: destination, origin (the registry its schemas come from), highest
+/// version mirrored, last sync, the lag of its last change and how long a change has waited.
+pub fn subject_statuses(st: &LinkState, now: u64) -> Vec<serde_json::Value> {
+    st.subjects
+        .iter()
+        .map(|(s, x)| {
+            let mut v = serde_json::json!({
+                "subject": s,
+                "destination": x.destination,
+                "origin": x.origin.as_ref().or(st.source_origin.as_ref()),
+                "version": x.version,
+                "lastSyncMs": x.synced_ms,
+                "lagMs": x.lag_ms,
+            });
+            if let Some(since) = x.pending_since_ms {
+                v["pendingMs"] = serde_json::json!(now.saturating_sub(since));
+            }
+            v
+        })
+        .collect()
 }
 
 /// The state without the (long) subject sets.
@@ -643,7 +672,10 @@ pub fn summary(st: &LinkState) -> serde_json::Value {
         "position": st.position,
         "feed": st.feed,
         "initialSyncDone": st.initial_sync_done,
+        "sourceOrigin": st.source_origin,
         "dirtySubjects": st.dirty.len(),
+        "pollIntervalMs": st.poll_interval_ms,
+        "lastPollRequests": st.last_poll_requests,
         "exportedSubjects": st.exported.len(),
         "lag": st.lag,
         "lastSyncMs": st.last_sync_ms,

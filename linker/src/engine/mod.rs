@@ -209,6 +209,8 @@ impl Link {
                 state.destination
             );
         }
+        state.source_origin =
+            Some(src_id.instance_id.clone().or(src_id.cluster_id.clone()).unwrap_or_else(|| src.clone()));
         state.source = src;
         state.destination = dst;
         Ok(Arc::new(Link {
@@ -261,6 +263,7 @@ impl Link {
             st.position = 0;
             st.initial_sync_done = false;
             st.dirty.clear();
+            st.subjects.clear();
             st.lag = 0;
             st.last_error = None;
         }

@@ -142,6 +142,8 @@ pub(super) struct Finish {
     /// Forwarded (imported into the source from an origin context): kept under its name,
     /// additive — see [`crate::provenance`].
     pub(super) forward: bool,
+    /// The highest source version.
+    pub(super) latest: i64,
 }
 
 impl Link {
@@ -246,6 +248,7 @@ impl Link {
             fingerprint,
             gone: src.versions.is_empty(),
             forward,
+            latest: src.versions.keys().next_back().copied().unwrap_or(0),
             ..Default::default()
         };
         let written = if forward {
