@@ -5,8 +5,13 @@
 //!    durable and applied on the destination (observed through the destination's change feed, so
 //!    the measurement adds no polling load), over S sequential registrations.
 //!
+//! 3. polling (change feed off, as for a non-Lockstep source): requests and time of an idle poll
+//!    over N subjects, then the time from a registration on the source until it is visible on the
+//!    destination with a 1 s poll interval (no backoff), over P samples.
+//!
 //! `LINK_BENCH_SUBJECTS` (default 10000), `LINK_BENCH_SAMPLES` (default 500),
-//! `LINK_BENCH_CONTEXT_TYPE` (NONE or CUSTOM, default NONE).
+//! `LINK_BENCH_CONTEXT_TYPE` (NONE or CUSTOM, default NONE), `LINK_BENCH_POLL_SAMPLES`
+//! (default 10; 0 skips polling), `LINK_BENCH_POLL_MS` (default 1000).
 //! Run: `CARGO_TARGET_DIR=target-linker cargo bench -p lockstep-linker --bench link`
 
 use std::collections::HashMap;
@@ -164,4 +169,73 @@ async fn bench() {
     let _ = wtx.send(true);
     let _ = runner.await;
     let _ = watcher.await;
+
+    let poll_samples = env("LINK_BENCH_POLL_SAMPLES", 10);
+    if poll_samples > 0 {
+        poll(&src, &dst, ct, n, samples, poll_samples).await;
+    }
+}
+
+/// Polling with the change feed off: what a poll costs and how soon a change is seen.
+async fn poll(src: &RegistryClient, dst: &RegistryClient, ct: ContextType, n: usize, offset: usize, samples: usize) {
+    let interval = Duration::from_millis(env("LINK_BENCH_POLL_MS", 1000) as u64);
+    let mut cfg = LinkConfig::new(src.clone(), dst.clone());
+    cfg.context_type = ct;
+    if ct == ContextType::Custom {
+        cfg.context = Some(".bench".into());
+    }
+    cfg.concurrency = 64;
+    cfg.use_feed = false;
+    cfg.poll_interval = interval;
+    cfg.max_poll_interval = Some(interval);
+    let link = Link::open(cfg, StateFile::new(None)).await.expect("link");
+    link.run_once().await.expect("initial pass");
+    // Idle polls (the first one reads every subject's mode/config slice like any other).
+    let mut costs = Vec::new();
+    for _ in 0..5 {
+        let before = src.requests_sent();
+        let t = Instant::now();
+        let changed = link.poll_once().await.expect("poll");
+        costs.push((src.requests_sent() - before, t.elapsed(), changed));
+    }
+    for (reqs, took, changed) in &costs {
+        println!(
+            "idle poll over {} subjects: {reqs} requests to the source in {took:.1?} (changed: {changed:?})",
+            n + offset
+        );
+    }
+    let (tx, rx) = watch::channel(false);
+    let l2 = link.clone();
+    let runner = tokio::spawn(async move { l2.run(rx).await });
+    let prefix = if ct == ContextType::Custom { ":.bench:" } else { "" };
+    let mut lat = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let subject = format!("polled-{i:05}");
+        let reg = Registration { schema: schema(n + offset + i), ..Default::default() };
+        let sent = Instant::now();
+        src.register(&subject, &reg).await.expect("register");
+        let want = format!("{prefix}{subject}");
+        loop {
+            if dst.versions_with(&want, false).await.map(|v| !v.is_empty()).unwrap_or(false) {
+                lat.push(sent.elapsed());
+                break;
+            }
+            if sent.elapsed() > interval * 4 + Duration::from_secs(60) {
+                panic!("{want} not visible on the destination");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Land at different points of the poll cycle.
+        tokio::time::sleep(Duration::from_millis(137)).await;
+    }
+    lat.sort();
+    println!(
+        "polling every {interval:.0?} (feed off), registration → visible ({} samples): p50 {:.0?}  p90 {:.0?}  max {:.0?}",
+        lat.len(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.90),
+        lat.last().copied().unwrap_or_default()
+    );
+    let _ = tx.send(true);
+    let _ = runner.await;
 }

@@ -18,10 +18,13 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use tokio::sync::watch;
 
-use crate::client::{ClientOptions, RegistryClient};
+use crate::client::RegistryClient;
 use crate::engine::{fetch_subject_public, same_schema, Link, LinkConfig, SyncError};
 use crate::mapping::{ContextType, Mapping};
 use crate::state::{LinkState, StateFile};
+
+mod args;
+pub use args::{Destination, DestinationArgs, RegistryArgs, Side, Source, SourceArgs};
 
 /// Exit code: a conflict (link) or a difference (verify).
 pub const EXIT_CONFLICT: u8 = 1;
@@ -46,40 +49,6 @@ pub enum LinkCommand {
     Verify(VerifyArgs),
     /// Print a link's saved state.
     Status(StatusArgs),
-}
-
-/// The source registry.
-#[derive(Debug, Args, Clone)]
-pub struct SourceArgs {
-    /// Source registry URL (any Confluent-compatible registry).
-    #[arg(long, env = "LOCKSTEP_LINK_SOURCE", required = true)]
-    pub source: Option<String>,
-    /// Basic auth for the source, `user:password`.
-    #[arg(long, env = "LOCKSTEP_LINK_SOURCE_USER_INFO", hide_env_values = true)]
-    pub source_user_info: Option<String>,
-    /// PEM file of CA certificates to trust for the source.
-    #[arg(long, env = "LOCKSTEP_LINK_SOURCE_CA_FILE")]
-    pub source_ca_file: Option<PathBuf>,
-    /// Do not verify the source's TLS certificate (testing only).
-    #[arg(long)]
-    pub source_insecure: bool,
-}
-
-/// The destination registry.
-#[derive(Debug, Args, Clone)]
-pub struct DestinationArgs {
-    /// Destination registry URL (any Confluent-compatible registry).
-    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION", required = true)]
-    pub destination: Option<String>,
-    /// Basic auth for the destination, `user:password`.
-    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION_USER_INFO", hide_env_values = true)]
-    pub destination_user_info: Option<String>,
-    /// PEM file of CA certificates to trust for the destination.
-    #[arg(long, env = "LOCKSTEP_LINK_DESTINATION_CA_FILE")]
-    pub destination_ca_file: Option<PathBuf>,
-    /// Do not verify the destination's TLS certificate (testing only).
-    #[arg(long)]
-    pub destination_insecure: bool,
 }
 
 /// What is linked and where it lands.
@@ -136,6 +105,13 @@ pub struct RunArgs {
     /// Poll interval in milliseconds for sources without a change feed.
     #[arg(long, default_value_t = 10_000)]
     pub poll_interval_ms: u64,
+    /// Longest poll interval in milliseconds: while nothing changes the interval doubles up to
+    /// this (default 6 × --poll-interval-ms).
+    #[arg(long)]
+    pub max_poll_interval_ms: Option<u64>,
+    /// At most this many requests per second to the source (default: no limit).
+    #[arg(long, env = "LOCKSTEP_LINK_MAX_REQUESTS_PER_SECOND", value_parser = positive_rate)]
+    pub max_requests_per_second: Option<f64>,
     /// Poll even when the source has Lockstep's change feed.
     #[arg(long)]
     pub no_feed: bool,
@@ -180,39 +156,31 @@ pub struct StatusArgs {
     /// The link's state file.
     #[arg(long, required = true)]
     pub state_file: PathBuf,
+    /// Only the summary, without the per-subject list.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+fn positive_rate(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .ok_or_else(|| format!("'{s}' is not a positive number of requests per second"))
 }
 
 fn source_client(a: &SourceArgs) -> anyhow::Result<RegistryClient> {
-    let url = a.source.as_deref().ok_or_else(|| anyhow::anyhow!("--source URL is required"))?;
-    RegistryClient::with_options(
-        url,
-        &ClientOptions {
-            user_info: a.source_user_info.clone(),
-            ca_file: a.source_ca_file.clone(),
-            insecure: a.source_insecure,
-            ..Default::default()
-        },
-    )
+    a.client()
 }
 
 fn destination_client(a: &DestinationArgs) -> anyhow::Result<RegistryClient> {
-    let url = a.destination.as_deref().ok_or_else(|| anyhow::anyhow!("--destination URL is required"))?;
-    RegistryClient::with_options(
-        url,
-        &ClientOptions {
-            user_info: a.destination_user_info.clone(),
-            ca_file: a.destination_ca_file.clone(),
-            insecure: a.destination_insecure,
-            ..Default::default()
-        },
-    )
+    a.client()
 }
 
 /// Run `lockstep link …` until done (or stopped by Ctrl-C / SIGTERM).
 pub async fn run(args: LinkArgs) -> anyhow::Result<ExitCode> {
     let (tx, rx) = watch::channel(false);
     let signals = tokio::spawn(async move {
-        shutdown_signal().await;
+        signals::shutdown_signal().await;
         let _ = tx.send(true);
     });
     let r = run_until(args, rx).await;
@@ -230,28 +198,6 @@ pub async fn run_until(args: LinkArgs, stop: watch::Receiver<bool>) -> anyhow::R
     }
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 async fn run_link(a: RunArgs, stop: watch::Receiver<bool>) -> anyhow::Result<ExitCode> {
     let src = source_client(&a.source)?;
     let dst = destination_client(&a.destination)?;
@@ -263,6 +209,8 @@ async fn run_link(a: RunArgs, stop: watch::Receiver<bool>) -> anyhow::Result<Exi
     cfg.rename_format = a.mapping.rename_format.clone();
     cfg.concurrency = a.concurrency.max(1);
     cfg.poll_interval = Duration::from_millis(a.poll_interval_ms.max(100));
+    cfg.max_poll_interval = a.max_poll_interval_ms.map(Duration::from_millis);
+    cfg.max_requests_per_second = a.max_requests_per_second;
     cfg.use_feed = !a.no_feed;
     cfg.mirror_global_config = !a.no_global_config;
     let link = Link::open(cfg, StateFile::new(a.state_file.clone())).await?;
@@ -524,8 +472,34 @@ fn status(a: StatusArgs) -> anyhow::Result<ExitCode> {
         eprintln!("no link state at {}", a.state_file.display());
         return Ok(ExitCode::from(EXIT_ERROR));
     };
-    println!("{}", serde_json::to_string_pretty(&summary(&st))?);
+    let mut out = summary(&st);
+    if !a.summary {
+        out["subjects"] = serde_json::Value::Array(subject_statuses(&st, crate::state::now_ms()));
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Per linked subject: destination, origin (the registry its schemas come from), highest
+/// version mirrored, last sync, the lag of its last change and how long a change has waited.
+pub fn subject_statuses(st: &LinkState, now: u64) -> Vec<serde_json::Value> {
+    st.subjects
+        .iter()
+        .map(|(s, x)| {
+            let mut v = serde_json::json!({
+                "subject": s,
+                "destination": x.destination,
+                "origin": x.origin.as_ref().or(st.source_origin.as_ref()),
+                "version": x.version,
+                "lastSyncMs": x.synced_ms,
+                "lagMs": x.lag_ms,
+            });
+            if let Some(since) = x.pending_since_ms {
+                v["pendingMs"] = serde_json::json!(now.saturating_sub(since));
+            }
+            v
+        })
+        .collect()
 }
 
 /// The state without the (long) subject sets.
@@ -538,10 +512,131 @@ pub fn summary(st: &LinkState) -> serde_json::Value {
         "position": st.position,
         "feed": st.feed,
         "initialSyncDone": st.initial_sync_done,
+        "sourceOrigin": st.source_origin,
         "dirtySubjects": st.dirty.len(),
+        "pollIntervalMs": st.poll_interval_ms,
+        "lastPollRequests": st.last_poll_requests,
         "exportedSubjects": st.exported.len(),
         "lag": st.lag,
         "lastSyncMs": st.last_sync_ms,
         "counts": st.counts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        link: LinkArgs,
+    }
+
+    #[test]
+    fn both_sides_keep_their_flag_names() {
+        let cli = Cli::try_parse_from([
+            "link",
+            "--source",
+            "https://a:8081",
+            "--source-user-info",
+            "u:p",
+            "--source-ca-file",
+            "/etc/a.pem",
+            "--source-insecure",
+            "--destination",
+            "https://b:8081",
+            "--destination-user-info",
+            "v:q",
+            "--destination-ca-file",
+            "/etc/b.pem",
+            "--destination-insecure",
+            "--max-requests-per-second",
+            "50",
+        ])
+        .unwrap();
+        let (s, d) = (&cli.link.run.source, &cli.link.run.destination);
+        assert_eq!(s.url.as_deref(), Some("https://a:8081"));
+        assert_eq!(s.user_info.as_deref(), Some("u:p"));
+        assert_eq!(s.ca_file.as_deref(), Some(std::path::Path::new("/etc/a.pem")));
+        assert!(s.insecure);
+        assert_eq!(d.url.as_deref(), Some("https://b:8081"));
+        assert_eq!(d.user_info.as_deref(), Some("v:q"));
+        assert_eq!(d.ca_file.as_deref(), Some(std::path::Path::new("/etc/b.pem")));
+        assert!(d.insecure);
+        assert_eq!(cli.link.run.max_requests_per_second, Some(50.0));
+
+        // One side's flags do not set the other's.
+        let cli = Cli::try_parse_from([
+            "link",
+            "--source",
+            "http://a",
+            "--destination",
+            "http://b",
+            "--destination-insecure",
+        ])
+        .unwrap();
+        assert!(!cli.link.run.source.insecure && cli.link.run.destination.insecure);
+        assert_eq!(cli.link.run.source.user_info, None);
+
+        // Subcommands: promote takes the destination's flags, verify both.
+        let cli =
+            Cli::try_parse_from(["link", "promote", "--destination", "http://b", "--destination-user-info", "x:y"])
+                .unwrap();
+        match cli.link.command {
+            Some(LinkCommand::Promote(p)) => assert_eq!(p.destination.user_info.as_deref(), Some("x:y")),
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "link",
+            "verify",
+            "--source",
+            "http://a",
+            "--source-ca-file",
+            "a.pem",
+            "--destination",
+            "http://b",
+        ])
+        .unwrap();
+        match cli.link.command {
+            Some(LinkCommand::Verify(v)) => {
+                assert_eq!(v.source.ca_file.as_deref(), Some(std::path::Path::new("a.pem")));
+                assert_eq!(v.destination.url.as_deref(), Some("http://b"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["link", "--destination", "http://b"]).is_err());
+        assert!(Cli::try_parse_from([
+            "link",
+            "--source",
+            "http://a",
+            "--destination",
+            "http://b",
+            "--max-requests-per-second",
+            "0"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn both_sides_keep_their_environment_variables() {
+        let cmd = <Cli as clap::CommandFactory>::command();
+        let env = |id: &str| {
+            cmd.get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_env())
+                .map(|e| e.to_string_lossy().into_owned())
+        };
+        assert_eq!(env("source").as_deref(), Some("LOCKSTEP_LINK_SOURCE"));
+        assert_eq!(env("source-user-info").as_deref(), Some("LOCKSTEP_LINK_SOURCE_USER_INFO"));
+        assert_eq!(env("source-ca-file").as_deref(), Some("LOCKSTEP_LINK_SOURCE_CA_FILE"));
+        assert_eq!(env("destination").as_deref(), Some("LOCKSTEP_LINK_DESTINATION"));
+        assert_eq!(env("destination-user-info").as_deref(), Some("LOCKSTEP_LINK_DESTINATION_USER_INFO"));
+        assert_eq!(env("destination-ca-file").as_deref(), Some("LOCKSTEP_LINK_DESTINATION_CA_FILE"));
+        assert!(cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "destination-user-info")
+            .is_some_and(|a| a.is_hide_env_values_set()));
+    }
 }

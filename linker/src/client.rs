@@ -2,6 +2,8 @@
 //! Apicurio ccompat, Redpanda, Lockstep), with basic auth and TLS options.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
@@ -136,6 +138,35 @@ pub struct ClientOptions {
     pub insecure: bool,
     /// Per-request timeout (long polls add their own wait). Default 30 s.
     pub timeout: Option<Duration>,
+    /// At most this many requests per second to this registry (None: no limit).
+    pub max_requests_per_second: Option<f64>,
+}
+
+/// Spaces requests evenly: at most `per_sec` per second, shared by every clone of a client.
+#[derive(Debug)]
+struct Pacer {
+    gap: Duration,
+    next: parking_lot::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    fn new(per_sec: f64) -> Option<Self> {
+        (per_sec.is_finite() && per_sec > 0.0).then(|| Self {
+            gap: Duration::from_secs_f64(1.0 / per_sec.min(1e6)),
+            next: parking_lot::Mutex::new(tokio::time::Instant::now()),
+        })
+    }
+
+    /// Wait for this request's turn.
+    async fn wait(&self) {
+        let at = {
+            let mut next = self.next.lock();
+            let at = (*next).max(tokio::time::Instant::now());
+            *next = at + self.gap;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 /// A client bound to one registry base URL (which may carry a `/contexts/.ctx` prefix).
@@ -145,6 +176,9 @@ pub struct RegistryClient {
     http: reqwest::Client,
     auth: Option<(String, Option<String>)>,
     bearer: Option<String>,
+    pacer: Option<Arc<Pacer>>,
+    /// Requests sent by this client and its clones.
+    sent: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -156,7 +190,14 @@ impl std::fmt::Debug for RegistryClient {
 impl RegistryClient {
     /// A client with default options (no auth, system TLS roots).
     pub fn new(base: &str) -> Self {
-        Self { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new(), auth: None, bearer: None }
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+            auth: None,
+            bearer: None,
+            pacer: None,
+            sent: Arc::default(),
+        }
     }
 
     /// A client with credentials and TLS settings.
@@ -201,7 +242,28 @@ impl RegistryClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             anyhow::bail!("registry URL must start with http:// or https://, not '{base}'");
         }
-        Ok(Self { base: base.to_string(), http, auth, bearer: opts.bearer_token.clone() })
+        let pacer = opts.max_requests_per_second.and_then(Pacer::new).map(Arc::new);
+        Ok(Self { base: base.to_string(), http, auth, bearer: opts.bearer_token.clone(), pacer, sent: Arc::default() })
+    }
+
+    /// Limit this client (and its clones) to `per_sec` requests per second (None: no limit).
+    pub fn with_rate_limit(mut self, per_sec: Option<f64>) -> Self {
+        self.pacer = per_sec.and_then(Pacer::new).map(Arc::new);
+        self
+    }
+
+    /// Requests sent so far by this client and its clones.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Send a request, paced by the rate limit.
+    async fn send(&self, r: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
+        if let Some(p) = &self.pacer {
+            p.wait().await;
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        r.send().await
     }
 
     /// The base URL.
@@ -245,7 +307,7 @@ impl RegistryClient {
     }
 
     async fn get<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, ClientError> {
-        Self::decode(self.req(reqwest::Method::GET, path).send().await?).await
+        Self::decode(self.send(self.req(reqwest::Method::GET, path)).await?).await
     }
 
     async fn send_json<T: for<'de> Deserialize<'de>>(
@@ -254,7 +316,7 @@ impl RegistryClient {
         path: &str,
         body: &impl Serialize,
     ) -> Result<T, ClientError> {
-        Self::decode(self.req(method, path).header("Content-Type", CT).json(body).send().await?).await
+        Self::decode(self.send(self.req(method, path).header("Content-Type", CT).json(body)).await?).await
     }
 
     /// `GET path` (with its query) as JSON, for calls without a typed helper.
@@ -276,6 +338,23 @@ impl RegistryClient {
         }
         // Some registries answer `null` for an empty list.
         Ok(self.get::<Option<Vec<String>>>(&path).await?.unwrap_or_default())
+    }
+
+    /// One page of `GET /schemas?subjectPrefix=…&deleted=…&offset=…&limit=…`: every version of
+    /// every subject in the scope (`prefix` None = the default context) with its id and schema.
+    pub async fn schemas_page(
+        &self,
+        prefix: Option<&str>,
+        deleted: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<SubjectVersion>, ClientError> {
+        let mut path = format!("/schemas?deleted={deleted}&offset={offset}&limit={limit}");
+        if let Some(p) = prefix {
+            path.push_str("&subjectPrefix=");
+            path.push_str(&utf8_percent_encode(p, SEGMENT).to_string().replace('&', "%26").replace('+', "%2B"));
+        }
+        Ok(self.get::<Option<Vec<SubjectVersion>>>(&path).await?.unwrap_or_default())
     }
 
     /// `GET /subjects/{s}/versions`.
@@ -343,14 +422,14 @@ impl RegistryClient {
     /// `DELETE /subjects/{s}/versions/{v}[?permanent=true]`.
     pub async fn delete_version(&self, subject: &str, version: i64, permanent: bool) -> Result<(), ClientError> {
         let path = format!("/subjects/{}/versions/{version}?permanent={permanent}", Self::subject_path(subject));
-        let _: Value = Self::decode(self.req(reqwest::Method::DELETE, &path).send().await?).await?;
+        let _: Value = Self::decode(self.send(self.req(reqwest::Method::DELETE, &path)).await?).await?;
         Ok(())
     }
 
     /// `DELETE /subjects/{s}[?permanent=true]`.
     pub async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i64>, ClientError> {
         let path = format!("/subjects/{}?permanent={permanent}", Self::subject_path(subject));
-        Self::decode(self.req(reqwest::Method::DELETE, &path).send().await?).await
+        Self::decode(self.send(self.req(reqwest::Method::DELETE, &path)).await?).await
     }
 
     /// `POST /compatibility/subjects/{s}/versions`: the registry's own check at the subject's
@@ -398,7 +477,7 @@ impl RegistryClient {
 
     /// `DELETE /mode/{s}`; nothing set is not an error.
     pub async fn delete_mode(&self, subject: Option<&str>) -> Result<(), ClientError> {
-        match Self::decode::<Value>(self.req(reqwest::Method::DELETE, &Self::scoped("mode", subject)).send().await?)
+        match Self::decode::<Value>(self.send(self.req(reqwest::Method::DELETE, &Self::scoped("mode", subject))).await?)
             .await
         {
             Err(e) if matches!(e.code(), Some(40401 | 40409)) => Ok(()),
@@ -429,8 +508,10 @@ impl RegistryClient {
 
     /// `DELETE /config/{s}`; nothing set is not an error.
     pub async fn delete_config(&self, subject: Option<&str>) -> Result<(), ClientError> {
-        match Self::decode::<Value>(self.req(reqwest::Method::DELETE, &Self::scoped("config", subject)).send().await?)
-            .await
+        match Self::decode::<Value>(
+            self.send(self.req(reqwest::Method::DELETE, &Self::scoped("config", subject))).await?,
+        )
+        .await
         {
             Err(e) if matches!(e.code(), Some(40401 | 40408)) => Ok(()),
             r => r.map(|_| ()),
@@ -468,7 +549,7 @@ impl RegistryClient {
         if timeout_ms > 0 {
             r = r.timeout(Duration::from_millis(timeout_ms) + Duration::from_secs(30));
         }
-        match Self::decode(r.send().await?).await {
+        match Self::decode(self.send(r).await?).await {
             Ok(c) => Ok(Some(c)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),

@@ -290,6 +290,12 @@ fn destination_client(
         ca_pem: config.get("schema.registry.ssl.truststore.certificates").map(|p| p.as_bytes().to_vec()),
         insecure: config.get("lockstep.ssl.insecure").is_some_and(|v| v.eq_ignore_ascii_case("true")),
         timeout: None,
+        max_requests_per_second: match config.get("lockstep.max.requests.per.second") {
+            None => None,
+            Some(v) => Some(v.trim().parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0).ok_or_else(|| {
+                invalid(format!("lockstep.max.requests.per.second must be a positive number, not '{v}'"))
+            })?),
+        },
     };
     RegistryClient::with_options(url, &opts).map(Some).map_err(|e| invalid(format!("{e}")))
 }

@@ -54,6 +54,28 @@ pub struct ScopeMode {
     pub original: Option<String>,
 }
 
+/// One linked subject as last mirrored (for `lockstep link status`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SubjectStatus {
+    /// The destination subject.
+    pub destination: String,
+    /// Where its schemas come from when that is not this link's source: the origin registry's
+    /// instance id of a forwarded subject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// The highest source version mirrored.
+    pub version: i64,
+    /// When it was last mirrored (ms since the epoch).
+    pub synced_ms: u64,
+    /// From its last change being noticed (a feed record, a poll's listing, a pass) until it
+    /// was mirrored, in ms (retries included).
+    pub lag_ms: u64,
+    /// Since when a change has been waiting (failed or deferred sync); None when in step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_since_ms: Option<u64>,
+}
+
 /// Persisted link state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -78,10 +100,19 @@ pub struct LinkState {
     /// a clean stop, and by `lockstep link promote --state-file`).
     pub scope_mode: Option<ScopeMode>,
     pub counts: Counts,
+    /// Per linked source subject: destination, origin, version, last sync, lag.
+    pub subjects: BTreeMap<String, SubjectStatus>,
+    /// Who the source is (its instance id, else cluster id, else URL): the origin of every
+    /// subject that names none.
+    pub source_origin: Option<String>,
     /// Records behind the source (feed) or subjects left in the current pass.
     pub lag: u64,
     /// Milliseconds since the epoch of the last completed sync.
     pub last_sync_ms: u64,
+    /// Polling (sources without a feed): the current interval and the requests the last poll
+    /// sent to the source.
+    pub poll_interval_ms: u64,
+    pub last_poll_requests: u64,
     /// Source and destination URLs, to refuse a state file of another link.
     pub source: String,
     pub destination: String,

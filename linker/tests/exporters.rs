@@ -58,6 +58,14 @@ async fn exporters_api_runs_a_link_and_survives_a_restart() {
         json!({"name": "x", "config": {"schema.registry.url": b.url, "basic.auth.credentials.source": "SASL_INHERIT"}});
     let (s, e) = call("POST", &ex(""), Some(bad)).await;
     assert_eq!((s, e["error_code"].as_i64()), (409, Some(40951)));
+    // A request budget towards the destination must be a positive number.
+    for rate in ["abc", "0", "-5", "NaN"] {
+        let bad =
+            json!({"name": "x", "config": {"schema.registry.url": b.url, "lockstep.max.requests.per.second": rate}});
+        let (s, e) = call("POST", &ex(""), Some(bad)).await;
+        assert_eq!((s, e["error_code"].as_i64()), (409, Some(40951)), "{rate}: {e}");
+        assert!(e["message"].as_str().unwrap().contains("lockstep.max.requests.per.second"), "{e}");
+    }
     let (_, e) =
         call("POST", &ex(""), Some(json!({"name": "bad name!", "config": {"schema.registry.url": b.url}}))).await;
     assert_eq!(e["error_code"], 40950);

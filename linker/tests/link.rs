@@ -386,6 +386,9 @@ async fn a_destination_that_was_down_catches_up() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(link.status().dirty.len() >= 5, "the subjects wait for the destination: {:?}", link.status());
     assert_eq!(link.status().state, RunState::Running, "a transient outage is not an ERROR");
+    // `lockstep link status` shows them waiting.
+    let st = link.status();
+    assert!(st.subjects["while-down-0"].pending_since_ms.is_some(), "{:?}", st.subjects);
     let b2 = start_at(&dir, &addr.to_string(), axum::Router::new()).await;
     let dst = b2.client();
     for (i, id) in ids.iter().enumerate() {
@@ -394,6 +397,8 @@ async fn a_destination_that_was_down_catches_up() {
         assert_eq!(v.id, *id);
     }
     eventually(5, "clean", || async { link.status().dirty.is_empty().then_some(()) }).await;
+    let row = link.status().subjects["while-down-0"].clone();
+    assert!(row.pending_since_ms.is_none() && row.version == 1 && row.lag_ms >= 500, "{row:?}");
     tx.send(true).unwrap();
     task.await.unwrap().unwrap();
     drop(tmp);

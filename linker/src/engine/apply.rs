@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::plan::{Finish, VersionData};
 use super::{abbreviate, side_err, Link, PassReport, SyncError};
 use crate::client::{ClientError, Reference, Registration};
-use crate::state::{now_ms, ScopeMode};
+use crate::state::{now_ms, LinkState, ScopeMode, SubjectStatus};
 
 impl Link {
     // ------------------------------------------------------------------ destination scope
@@ -79,8 +79,10 @@ impl Link {
         }
     }
 
-    /// Mirror the source's global config onto the destination scope.
+    /// Mirror the source's global config onto the destination scope, and linked contexts'
+    /// configs and modes onto theirs.
     pub(super) async fn sync_global(&self) -> Result<(), SyncError> {
+        self.sync_contexts().await?;
         if !self.cfg.mirror_global_config {
             return Ok(());
         }
@@ -344,6 +346,7 @@ impl Link {
     /// leave subjects dirty; a conflict or fatal error stops the pass and is returned.
     pub async fn sync_subjects(&self, subjects: Vec<String>) -> Result<PassReport, SyncError> {
         let n = subjects.len();
+        let started = now_ms();
         self.progress.total.store(n as u64, Ordering::Relaxed);
         self.progress.done.store(0, Ordering::Relaxed);
         let conc = self.cfg.concurrency.max(1);
@@ -362,7 +365,16 @@ impl Link {
             match r {
                 Ok(Some(f)) => finishes.push(f),
                 Ok(None) => {
-                    self.state.lock().dirty.remove(&s);
+                    let mut st = self.state.lock();
+                    st.dirty.remove(&s);
+                    // In step (or skipped): nothing pending any more.
+                    match st.subjects.get_mut(&s) {
+                        Some(x) if x.synced_ms == 0 => {
+                            st.subjects.remove(&s);
+                        }
+                        Some(x) => x.pending_since_ms = None,
+                        None => {}
+                    }
                 }
                 Err(e) => {
                     failed.insert(s.clone());
@@ -400,6 +412,7 @@ impl Link {
                             let mut st = self.state.lock();
                             st.dirty.remove(&f.src);
                             st.counts.subjects_synced += 1;
+                            record_synced(&mut st, &f, started);
                             if f.gone {
                                 st.exported.remove(&f.src);
                                 drop(st);
@@ -434,6 +447,11 @@ impl Link {
             for s in &failed {
                 st.dirty.insert(s.clone());
                 self.synced.lock().remove(s);
+                let entry = st.subjects.entry(s.clone()).or_insert_with(|| SubjectStatus {
+                    destination: self.mapping.dest_subject(s).unwrap_or_default(),
+                    ..Default::default()
+                });
+                entry.pending_since_ms.get_or_insert(started);
             }
             st.counts.retries += failed.len() as u64;
             st.last_sync_ms = now_ms();
@@ -446,6 +464,28 @@ impl Link {
         }
         Ok(PassReport { subjects: n, failed: failed.len() })
     }
+}
+
+/// A subject mirrored: its status for `lockstep link status` (removed once gone).
+fn record_synced(st: &mut LinkState, f: &Finish, started: u64) {
+    if f.gone {
+        st.subjects.remove(&f.src);
+        return;
+    }
+    let now = now_ms();
+    let since = st.subjects.get(&f.src).and_then(|s| s.pending_since_ms).unwrap_or(started);
+    let origin = if f.forward { crate::provenance::origin_of(&f.src).map(String::from) } else { None };
+    st.subjects.insert(
+        f.src.clone(),
+        SubjectStatus {
+            destination: f.dst.clone(),
+            origin,
+            version: f.latest,
+            synced_ms: now,
+            lag_ms: now.saturating_sub(since),
+            pending_since_ms: None,
+        },
+    );
 }
 
 pub(super) const CONFIG_FIELDS: &[&str] = &[

@@ -106,7 +106,10 @@ impl Link {
                 }
                 ("CONFIG", _) => global = true,
                 // A global or context mode changes the effective mode of many subjects.
-                ("MODE", _) => all = true,
+                ("MODE", _) => {
+                    all = true;
+                    global = true;
+                }
                 _ => {}
             }
         }

@@ -13,6 +13,7 @@
 //! the link in ERROR with both sides named; the subject stays dirty so a resume retries it.
 
 mod apply;
+mod contexts;
 mod feed;
 mod plan;
 mod poll;
@@ -45,8 +46,16 @@ pub struct LinkConfig {
     pub rename_format: String,
     /// Subjects synced at once.
     pub concurrency: usize,
-    /// Poll interval when the source has no change feed.
+    /// Poll interval when the source has no change feed (the shortest, after a change).
     pub poll_interval: Duration,
+    /// The longest poll interval: while nothing changes the interval doubles up to this
+    /// (None: 6 × `poll_interval`).
+    pub max_poll_interval: Option<Duration>,
+    /// Requests per second to the source at most (None: no limit). Also sizes each poll's
+    /// sweep of subject modes and configs.
+    pub max_requests_per_second: Option<f64>,
+    /// Subjects whose mode and config a poll reads when no request budget is set.
+    pub sweep_per_poll: usize,
     /// Use the change feed when the source has one.
     pub use_feed: bool,
     /// Mirror the source's global config to the destination scope.
@@ -68,6 +77,9 @@ impl LinkConfig {
             rename_format: "${subject}".into(),
             concurrency: 32,
             poll_interval: Duration::from_secs(10),
+            max_poll_interval: None,
+            max_requests_per_second: None,
+            sweep_per_poll: 100,
             use_feed: true,
             mirror_global_config: true,
             within_registry: false,
@@ -133,8 +145,16 @@ pub struct Link {
     /// The destination's instance id (None until read; Some(None) for a registry without one):
     /// subjects that originated there are never sent back.
     dst_instance: Mutex<Option<Option<String>>>,
-    /// Source and destination are the same registry (context-to-context export).
+    /// Same registry (context-to-context export).
     same_registry: bool,
+    /// The source is a Lockstep registry (its listings mark soft-deleted versions).
+    src_lockstep: bool,
+    /// Per source subject, as last read: (versions fingerprint, mode/config fingerprint).
+    src_seen: Mutex<HashMap<String, (String, String)>>,
+    /// Source global (and context) settings as last read by a poll.
+    src_scopes_seen: Mutex<Option<String>>,
+    /// Where the next poll's sweep of subject modes/configs starts.
+    sweep_cursor: Mutex<usize>,
 }
 
 /// The result of a pass.
@@ -147,7 +167,10 @@ pub struct PassReport {
 
 impl Link {
     /// Resolve the mapping (AUTO asks the source for its identity) and load saved state.
-    pub async fn open(cfg: LinkConfig, file: StateFile) -> anyhow::Result<Arc<Link>> {
+    pub async fn open(mut cfg: LinkConfig, file: StateFile) -> anyhow::Result<Arc<Link>> {
+        if cfg.max_requests_per_second.is_some() {
+            cfg.source = cfg.source.clone().with_rate_limit(cfg.max_requests_per_second);
+        }
         let (src_id, dst_id) = tokio::join!(cfg.source.identity(), cfg.destination.identity());
         let src_id = src_id.unwrap_or_default();
         let dst_id = match dst_id {
@@ -186,6 +209,8 @@ impl Link {
                 state.destination
             );
         }
+        state.source_origin =
+            Some(src_id.instance_id.clone().or(src_id.cluster_id.clone()).unwrap_or_else(|| src.clone()));
         state.source = src;
         state.destination = dst;
         Ok(Arc::new(Link {
@@ -203,6 +228,10 @@ impl Link {
             context_modes: Mutex::default(),
             dst_instance: Mutex::new(dst_id.map(|d| d.instance_id)),
             same_registry,
+            src_lockstep: src_id.instance_id.is_some(),
+            src_seen: Mutex::default(),
+            src_scopes_seen: Mutex::default(),
+            sweep_cursor: Mutex::default(),
         }))
     }
 
@@ -234,10 +263,13 @@ impl Link {
             st.position = 0;
             st.initial_sync_done = false;
             st.dirty.clear();
+            st.subjects.clear();
             st.lag = 0;
             st.last_error = None;
         }
         self.synced.lock().clear();
+        self.src_seen.lock().clear();
+        *self.src_scopes_seen.lock() = None;
         self.dst_ok.lock().clear();
         self.dst_import.lock().clear();
         self.save(true);

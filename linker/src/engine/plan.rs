@@ -41,9 +41,23 @@ pub struct SubjectSnapshot {
 
 impl SubjectSnapshot {
     pub(super) fn fingerprint(&self) -> String {
-        let v: Vec<(i64, i64, bool)> = self.versions.iter().map(|(n, (d, del))| (*n, d.id, *del)).collect();
-        format!("{v:?}|{:?}|{:?}", self.mode, self.config)
+        format!("{}|{}", self.versions_fingerprint(), meta_fingerprint(&self.mode, &self.config))
     }
+
+    /// The versions as (version, id, deleted), comparable with a `GET /schemas` listing.
+    pub(super) fn versions_fingerprint(&self) -> String {
+        versions_fingerprint(self.versions.iter().map(|(n, (d, del))| (*n, d.id, *del)))
+    }
+}
+
+/// (version, id, deleted) triples in version order, as text.
+pub(super) fn versions_fingerprint(v: impl Iterator<Item = (i64, i64, bool)>) -> String {
+    format!("{:?}", v.collect::<Vec<_>>())
+}
+
+/// A subject's effective mode and subject-level config (without `subject`), as text.
+pub(super) fn meta_fingerprint(mode: &Option<String>, config: &Option<Map<String, Value>>) -> String {
+    format!("{mode:?}|{config:?}")
 }
 
 /// Same schema text, or the same after JSON parsing (key order, whitespace) or whitespace folding.
@@ -128,6 +142,8 @@ pub(super) struct Finish {
     /// Forwarded (imported into the source from an origin context): kept under its name,
     /// additive — see [`crate::provenance`].
     pub(super) forward: bool,
+    /// The highest source version.
+    pub(super) latest: i64,
 }
 
 impl Link {
@@ -199,6 +215,10 @@ impl Link {
     /// Phase 1 for one subject: compare, import what is missing; returns phase 2's work.
     pub(super) async fn phase_import(&self, src_subject: &str) -> Result<Option<Finish>, SyncError> {
         let src = fetch_subject(&self.cfg.source, &self.src_name(), src_subject, Some(&self.src_cache)).await?;
+        // What polling compares the source's listings with (see `poll`).
+        self.src_seen
+            .lock()
+            .insert(src_subject.to_string(), (src.versions_fingerprint(), meta_fingerprint(&src.mode, &src.config)));
         let Some(forward) = self.classify(src_subject, &src) else {
             // Imported into the source from the destination, or from nowhere known: not
             // exported again (no loops).
@@ -228,6 +248,7 @@ impl Link {
             fingerprint,
             gone: src.versions.is_empty(),
             forward,
+            latest: src.versions.keys().next_back().copied().unwrap_or(0),
             ..Default::default()
         };
         let written = if forward {
