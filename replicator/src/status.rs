@@ -72,9 +72,18 @@ fn bar(done: i64, total: i64) -> String {
 
 /// The table `status` prints.
 pub fn render(reports: &[InstanceStatus]) -> String {
-    let mut rows: Vec<(&InstanceStatus, &PartStatus)> =
-        reports.iter().flat_map(|r| r.partitions.iter().map(move |p| (r, p))).collect();
-    rows.sort_by(|a, b| (&a.1.topic, a.1.partition).cmp(&(&b.1.topic, b.1.partition)));
+    // A partition that moved (its old owner was killed and still has a recent report) is shown
+    // once, as its newest report has it.
+    let mut newest: BTreeMap<(&str, i32), (&InstanceStatus, &PartStatus)> = BTreeMap::new();
+    for r in reports {
+        for p in &r.partitions {
+            let e = newest.entry((p.topic.as_str(), p.partition)).or_insert((r, p));
+            if r.updated_ms > e.0.updated_ms {
+                *e = (r, p);
+            }
+        }
+    }
+    let rows: Vec<(&InstanceStatus, &PartStatus)> = newest.into_values().collect();
     let mut out = format!(
         "{:<32} {:>5} {:>12} {:>12} {:>10} {:>10}  {:<24} {}\n",
         "topic", "part", "next", "lag", "rec/s", "owner", "progress", "last error"
@@ -130,5 +139,29 @@ mod tests {
         assert!(t.contains("stopped at offset 7: value: not framed"));
         assert!(t.contains("caught up"));
         assert!(render(&[]).contains("no process"));
+    }
+
+    #[test]
+    fn a_partition_that_moved_is_shown_once_as_its_newest_owner_reports_it() {
+        let part = |next| PartStatus {
+            topic: "orders".into(),
+            partition: 5,
+            worker: 0,
+            next,
+            started_at: 0,
+            end: 100,
+            rate: 0.0,
+            halted: None,
+        };
+        let report = |pid, updated_ms, next| InstanceStatus {
+            instance: format!("p{pid}"),
+            host: String::new(),
+            pid,
+            updated_ms,
+            partitions: vec![part(next)],
+        };
+        let t = render(&[report(7, 2_000, 100), report(9, 1_000, 17)]);
+        assert_eq!(t.lines().filter(|l| l.starts_with("orders")).count(), 1, "{t}");
+        assert!(t.contains("7/0") && !t.contains("9/0"), "{t}");
     }
 }
