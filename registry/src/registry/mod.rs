@@ -143,9 +143,10 @@ enum Backend {
     Shared(Arc<dyn SharedLog>),
 }
 
-/// How much parsing and checking runs at once: one task per core.
+/// How much parsing and checking runs at once: one task per core but one, which is left to the
+/// async workers so that reads stay fast while the heaviest requests run.
 fn cpu_slots() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)).max(1)
 }
 
 /// How often a registration is recomputed after losing a race on a shared log.
