@@ -6,6 +6,17 @@ pub mod avro;
 pub mod json;
 pub mod protobuf;
 
+/// Runs `f` and fails the test when it takes 15 s or more: generous for a debug build on a
+/// shared machine, where the quadratic code the scale tests guard against took minutes.
+#[cfg(test)]
+pub(crate) fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let out = f();
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(15), "{what} took {took:?}");
+    out
+}
+
 /// One reason why a JSON Schema or Protobuf change breaks reading, as Confluent's
 /// `Difference.toString()` prints it: `{errorType:"TYPE_CHANGED", description:"..."}`, except
 /// that its JSON Schema one closes the description with a single quote.
