@@ -30,14 +30,7 @@ async fn acknowledged_registrations_survive_kill_9() {
     let url = Arc::new(server.url.clone());
     let client = reqwest::Client::new();
     // Several unrelated schemas per subject: no compatibility rule applies to this workload.
-    let r = client
-        .put(format!("{url}/config"))
-        .header("Content-Type", CT)
-        .body(r#"{"compatibility":"NONE"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    compatibility_none(&client, &url).await;
     let acked = Arc::new(parking_acks());
     let mut tasks = Vec::new();
     for w in 0..16 {
@@ -132,6 +125,18 @@ async fn corrupt_tail_is_truncated_not_fatal() {
 }
 
 type Acks = std::sync::Mutex<Vec<(String, u64, u64, String)>>;
+
+/// Global compatibility NONE: the workloads register unrelated schemas under one subject.
+async fn compatibility_none(client: &reqwest::Client, url: &str) {
+    let r = client
+        .put(format!("{url}/config"))
+        .header("Content-Type", CT)
+        .body(r#"{"compatibility":"NONE"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
 
 fn parking_acks() -> Acks {
     std::sync::Mutex::new(Vec::new())
@@ -285,14 +290,7 @@ async fn compaction_survives_kill_9_at_every_step() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap().to_string();
         let server = Server::start(dir.path());
-        let r = client
-            .put(format!("{}/config", server.url))
-            .header("Content-Type", CT)
-            .body(r#"{"compatibility":"NONE"}"#)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        compatibility_none(&client, &server.url).await;
         let mut kept = Vec::new();
         let mut max_id = 0;
         for n in 0..20 {

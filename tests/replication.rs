@@ -43,19 +43,7 @@ async fn python_records_with_evolving_schemas_deserialize_on_the_destination() {
         .write(&s, "preserve");
     let _r = Replicator::start(&conf);
     // Produced while the replicator runs; the value schema evolves half-way.
-    python(&[
-        "produce",
-        "--bootstrap",
-        &src(),
-        "--registry",
-        &rs.url,
-        "--topic",
-        &topic,
-        "--count",
-        "300",
-        "--partitions",
-        "3",
-    ]);
+    produce(&src(), &rs.url, &topic, 300, 3);
     let on_src = consume(&src(), &rs.url, &topic, 300, None);
     let on_dst = consume(&dst(), &rd.url, &topic, 300, Some(90));
     assert_eq!(on_dst.len(), 300);
@@ -123,19 +111,7 @@ async fn translate_rewrites_ids_for_a_destination_that_uses_them_already() {
     }
     let topic = unique("translated");
     create_topic(&src(), &topic, 2, &[]).await;
-    python(&[
-        "produce",
-        "--bootstrap",
-        &src(),
-        "--registry",
-        &rs.url,
-        "--topic",
-        &topic,
-        "--count",
-        "100",
-        "--partitions",
-        "2",
-    ]);
+    produce(&src(), &rs.url, &topic, 100, 2);
     let conf = Conf::new("translate")
         .registries(&rs, &rd)
         .topics(&topic)

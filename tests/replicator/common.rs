@@ -192,6 +192,24 @@ pub fn python(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `serde.py produce`: `count` records to `topic` over `partitions` partitions.
+pub fn produce(bootstrap: &str, registry: &str, topic: &str, count: usize, partitions: u32) {
+    let (count, partitions) = (count.to_string(), partitions.to_string());
+    python(&[
+        "produce",
+        "--bootstrap",
+        bootstrap,
+        "--registry",
+        registry,
+        "--topic",
+        topic,
+        "--count",
+        &count,
+        "--partitions",
+        &partitions,
+    ]);
+}
+
 /// The first `count` records `serde.py consume` decodes from `topic` (waiting at most
 /// `timeout` seconds when given).
 pub fn consume(bootstrap: &str, registry: &str, topic: &str, count: usize, timeout: Option<u32>) -> Vec<Value> {
