@@ -21,24 +21,8 @@ done
 cargo build --release --quiet -p lockstep -p lockstep-bench
 bench=target/release/lockstep-bench
 lockstep=target/release/lockstep
-data="$(mktemp -d)"
-export LOCKSTEP_KAFKA_HOME="$data/kafka"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  scripts/kafka stop-all
-  rm -rf "$data"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() {
-  for _ in $(seq 1 300); do curl -sf -o /dev/null "$1/" && return 0; sleep 0.1; done
-  echo "no 200 from $1/ within 30 s" >&2; tail -20 "$data"/*.log >&2; exit 1
-}
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+. bench/lib.sh
+bench_init --kafka
 start() { # NAME ARGS... → sets $url
   local name="$1" port; shift; port=$(free_port)
   "$lockstep" registry --listen "127.0.0.1:$port" "$@" >>"$data/$name.log" 2>&1 &

@@ -30,22 +30,8 @@ done
 cargo build --release --quiet -p lockstep -p lockstep-bench
 bench=target/release/lockstep-bench
 lockstep=target/release/lockstep
-data="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$data"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() {
-  for _ in $(seq 1 300); do curl -sf -o /dev/null "$1/" && return 0; sleep 0.1; done
-  echo "no 200 from $1/ within 30 s; registry log:" >&2; tail -20 "$data/registry.log" >&2; exit 1
-}
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+. bench/lib.sh
+bench_init
 rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
 peak() { awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
 start_registry() {

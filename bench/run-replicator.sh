@@ -30,19 +30,9 @@ bench="$tdir/release/lockstep-bench"
 lockstep="$tdir/release/lockstep"
 scripts/kafka fetch-mirrormaker
 cache="${LOCKSTEP_KAFKA_CACHE:-$HOME/.cache/lockstep/kafka-4.3.1}"
-data="$(mktemp -d)"
-export LOCKSTEP_KAFKA_HOME="$data/kafka"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  scripts/kafka stop-all
-  rm -rf "$data"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-field() { python3 -c "import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(v if not isinstance(v,float) else f'{v:.3f}')" "$1" "$2"; }
+. bench/lib.sh
+bench_init --kafka
+field_decimals=3
 
 src=$(scripts/kafka start bench-src "$(free_port)")
 dst=$(scripts/kafka start bench-dst "$(free_port)")

@@ -9,9 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use support::Server;
-
-const CT: &str = "application/vnd.schemaregistry.v1+json";
+use support::{get_json, register_schema, Server, SR_CONTENT_TYPE as CT};
 
 fn schema(writer: usize, n: usize) -> String {
     json!({
@@ -32,14 +30,7 @@ async fn acknowledged_registrations_survive_kill_9() {
     let url = Arc::new(server.url.clone());
     let client = reqwest::Client::new();
     // Several unrelated schemas per subject: no compatibility rule applies to this workload.
-    let r = client
-        .put(format!("{url}/config"))
-        .header("Content-Type", CT)
-        .body(r#"{"compatibility":"NONE"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    compatibility_none(&client, &url).await;
     let acked = Arc::new(parking_acks());
     let mut tasks = Vec::new();
     for w in 0..16 {
@@ -82,14 +73,7 @@ async fn acknowledged_registrations_survive_kill_9() {
     let mut max_id = 0;
     let mut by_id: BTreeMap<u64, String> = BTreeMap::new();
     for (subject, version, id, text) in &acked {
-        let v: Value = client
-            .get(format!("{}/subjects/{subject}/versions/{version}", server.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = get_json(&client, &format!("{}/subjects/{subject}/versions/{version}", server.url)).await;
         assert_eq!(v["id"].as_u64(), Some(*id), "{subject} v{version} lost or changed: {v}");
         let stored: Value = serde_json::from_str(v["schema"].as_str().unwrap()).unwrap();
         let sent: Value = serde_json::from_str(text).unwrap();
@@ -98,16 +82,7 @@ async fn acknowledged_registrations_survive_kill_9() {
         max_id = max_id.max(*id);
     }
     // A new schema gets an id above every acknowledged one.
-    let v: Value = client
-        .post(format!("{}/subjects/after-restart/versions", server.url))
-        .header("Content-Type", CT)
-        .body(json!({"schema": schema(99, 99)}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = register_schema(&client, &server.url, "after-restart", &schema(99, 99)).await;
     assert!(v["id"].as_u64().unwrap() > max_id, "id reused after restart: {v} (max acked {max_id})");
 }
 
@@ -134,7 +109,7 @@ async fn corrupt_tail_is_truncated_not_fatal() {
     drop(f);
 
     let server = Server::start(dir.path());
-    let subjects: Value = client.get(format!("{}/subjects", server.url)).send().await.unwrap().json().await.unwrap();
+    let subjects = get_json(&client, &format!("{}/subjects", server.url)).await;
     assert_eq!(subjects.as_array().unwrap().len(), 5, "{subjects}");
     let r = client
         .post(format!("{}/subjects/tail-new/versions", server.url))
@@ -151,21 +126,24 @@ async fn corrupt_tail_is_truncated_not_fatal() {
 
 type Acks = std::sync::Mutex<Vec<(String, u64, u64, String)>>;
 
+/// Global compatibility NONE: the workloads register unrelated schemas under one subject.
+async fn compatibility_none(client: &reqwest::Client, url: &str) {
+    let r = client
+        .put(format!("{url}/config"))
+        .header("Content-Type", CT)
+        .body(r#"{"compatibility":"NONE"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
 fn parking_acks() -> Acks {
     std::sync::Mutex::new(Vec::new())
 }
 
 async fn register(client: &reqwest::Client, url: &str, subject: &str, text: &str) -> (u64, u64) {
-    let v: Value = client
-        .post(format!("{url}/subjects/{subject}/versions"))
-        .header("Content-Type", CT)
-        .body(json!({ "schema": text }).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = register_schema(client, url, subject, text).await;
     (v["id"].as_u64().unwrap_or_else(|| panic!("{v}")), v["version"].as_u64().unwrap())
 }
 
@@ -292,7 +270,7 @@ async fn bad_length_in_the_last_record_is_a_torn_tail() {
     log[last..last + 4].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
     std::fs::write(&log_path, &log).unwrap();
     let server = Server::start(dir.path());
-    let subjects: Value = client.get(format!("{}/subjects", server.url)).send().await.unwrap().json().await.unwrap();
+    let subjects = get_json(&client, &format!("{}/subjects", server.url)).await;
     assert_eq!(subjects.as_array().unwrap().len(), 29, "{subjects}");
     let (id, _) = register(&client, &server.url, "after-tail", &schema(6, 1)).await;
     assert!(id > acked.iter().map(|a| a.2).max().unwrap(), "id {id} reused");
@@ -312,14 +290,7 @@ async fn compaction_survives_kill_9_at_every_step() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap().to_string();
         let server = Server::start(dir.path());
-        let r = client
-            .put(format!("{}/config", server.url))
-            .header("Content-Type", CT)
-            .body(r#"{"compatibility":"NONE"}"#)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        compatibility_none(&client, &server.url).await;
         let mut kept = Vec::new();
         let mut max_id = 0;
         for n in 0..20 {
@@ -369,22 +340,13 @@ async fn compaction_survives_kill_9_at_every_step() {
         }
 
         let server = Server::start(dir.path());
-        let subjects: Value =
-            client.get(format!("{}/subjects", server.url)).send().await.unwrap().json().await.unwrap();
+        let subjects = get_json(&client, &format!("{}/subjects", server.url)).await;
         assert_eq!(subjects, json!(["c-0", "c-1", "c-2", "c-3", "c-4"]), "step {abort_at}");
         for (subject, version, id) in &kept {
-            let v: Value = client
-                .get(format!("{}/subjects/{subject}/versions/{version}", server.url))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let v = get_json(&client, &format!("{}/subjects/{subject}/versions/{version}", server.url)).await;
             assert_eq!(v["id"].as_u64(), Some(*id), "step {abort_at}: {subject} v{version}: {v}");
         }
-        let versions: Value =
-            client.get(format!("{}/subjects/c-0/versions", server.url)).send().await.unwrap().json().await.unwrap();
+        let versions = get_json(&client, &format!("{}/subjects/c-0/versions", server.url)).await;
         assert_eq!(versions, json!([1, 2, 3, 4]), "step {abort_at}: duplicated or lost versions");
         let r = client.get(format!("{}/schemas/ids/{max_id}", server.url)).send().await.unwrap();
         assert_eq!(r.status(), 404, "step {abort_at}: hard-deleted id {max_id} still served");

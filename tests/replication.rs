@@ -24,7 +24,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
-use serde_json::{json, Value};
+use support::{get_json, register_schema};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs two Kafka clusters: run by tests/replicator/run.sh"]
@@ -43,34 +43,9 @@ async fn python_records_with_evolving_schemas_deserialize_on_the_destination() {
         .write(&s, "preserve");
     let _r = Replicator::start(&conf);
     // Produced while the replicator runs; the value schema evolves half-way.
-    python(&[
-        "produce",
-        "--bootstrap",
-        &src(),
-        "--registry",
-        &rs.url,
-        "--topic",
-        &topic,
-        "--count",
-        "300",
-        "--partitions",
-        "3",
-    ]);
-    let on_src =
-        lines(&python(&["consume", "--bootstrap", &src(), "--registry", &rs.url, "--topic", &topic, "--count", "300"]));
-    let on_dst = lines(&python(&[
-        "consume",
-        "--bootstrap",
-        &dst(),
-        "--registry",
-        &rd.url,
-        "--topic",
-        &topic,
-        "--count",
-        "300",
-        "--timeout",
-        "90",
-    ]));
+    produce(&src(), &rs.url, &topic, 300, 3);
+    let on_src = consume(&src(), &rs.url, &topic, 300, None);
+    let on_dst = consume(&dst(), &rd.url, &topic, 300, Some(90));
     assert_eq!(on_dst.len(), 300);
     assert_eq!(comparable(&on_dst), comparable(&on_src), "records differ after replication");
     // Ids preserved: the destination registry serves the same ids with the same schemas.
@@ -78,11 +53,11 @@ async fn python_records_with_evolving_schemas_deserialize_on_the_destination() {
     assert_eq!(ids.len(), 2, "two value schemas were used");
     let http = reqwest::Client::new();
     for id in ids {
-        let a: Value = http.get(format!("{}/schemas/ids/{id}", rs.url)).send().await.unwrap().json().await.unwrap();
-        let b: Value = http.get(format!("{}/schemas/ids/{id}", rd.url)).send().await.unwrap().json().await.unwrap();
+        let a = get_json(&http, &format!("{}/schemas/ids/{id}", rs.url)).await;
+        let b = get_json(&http, &format!("{}/schemas/ids/{id}", rd.url)).await;
         assert_eq!(a["schema"], b["schema"], "id {id}");
     }
-    let mode: Value = http.get(format!("{}/mode/{topic}-value", rd.url)).send().await.unwrap().json().await.unwrap();
+    let mode = get_json(&http, &format!("{}/mode/{topic}-value", rd.url)).await;
     assert_eq!(mode["mode"], "IMPORT");
     // The destination topic has the source's partitions and topic configs.
     let admin: AdminClient<DefaultClientContext> = cfg(&dst()).create().unwrap();
@@ -131,33 +106,12 @@ async fn translate_rewrites_ids_for_a_destination_that_uses_them_already() {
     // The destination already holds other schemas at ids 1..3.
     let http = reqwest::Client::new();
     for (i, t) in ["\"int\"", "\"float\"", "\"bytes\""].iter().enumerate() {
-        let r: Value = http
-            .post(format!("{}/subjects/other-{i}/versions", rd.url))
-            .header("Content-Type", "application/vnd.schemaregistry.v1+json")
-            .body(json!({ "schema": t }).to_string())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = register_schema(&http, &rd.url, &format!("other-{i}"), t).await;
         assert_eq!(r["id"], i as u64 + 1);
     }
     let topic = unique("translated");
     create_topic(&src(), &topic, 2, &[]).await;
-    python(&[
-        "produce",
-        "--bootstrap",
-        &src(),
-        "--registry",
-        &rs.url,
-        "--topic",
-        &topic,
-        "--count",
-        "100",
-        "--partitions",
-        "2",
-    ]);
+    produce(&src(), &rs.url, &topic, 100, 2);
     let conf = Conf::new("translate")
         .registries(&rs, &rd)
         .topics(&topic)
@@ -165,28 +119,15 @@ async fn translate_rewrites_ids_for_a_destination_that_uses_them_already() {
         .delivery("at-least-once")
         .write(&s, "translate");
     let _r = Replicator::start(&conf);
-    let on_src =
-        lines(&python(&["consume", "--bootstrap", &src(), "--registry", &rs.url, "--topic", &topic, "--count", "100"]));
-    let on_dst = lines(&python(&[
-        "consume",
-        "--bootstrap",
-        &dst(),
-        "--registry",
-        &rd.url,
-        "--topic",
-        &topic,
-        "--count",
-        "100",
-        "--timeout",
-        "90",
-    ]));
+    let on_src = consume(&src(), &rs.url, &topic, 100, None);
+    let on_dst = consume(&dst(), &rd.url, &topic, 100, Some(90));
     assert_eq!(comparable(&on_dst), comparable(&on_src));
     let src_ids: std::collections::BTreeSet<u64> = on_src.iter().map(|r| r["wire_id"].as_u64().unwrap()).collect();
     let dst_ids: std::collections::BTreeSet<u64> = on_dst.iter().map(|r| r["wire_id"].as_u64().unwrap()).collect();
     assert!(dst_ids.iter().all(|id| *id > 3), "rewritten ids must not be the destination's other schemas: {dst_ids:?}");
     assert_ne!(src_ids, dst_ids);
     // The destination's own schemas are untouched.
-    let one: Value = http.get(format!("{}/schemas/ids/1", rd.url)).send().await.unwrap().json().await.unwrap();
+    let one = get_json(&http, &format!("{}/schemas/ids/1", rd.url)).await;
     assert_eq!(one["schema"], "\"int\"");
 }
 

@@ -533,20 +533,7 @@ impl State {
 mod tests {
     use super::*;
 
-    fn schema_rec(subject: &str, version: u32, id: u32, schema: &str, deleted: bool) -> LogRecord {
-        let v = SchemaValue {
-            subject: subject.into(),
-            version,
-            id,
-            schema_type: None,
-            references: vec![],
-            metadata: None,
-            rule_set: None,
-            schema: schema.into(),
-            deleted,
-        };
-        LogRecord::new(Key::Schema { subject: subject.into(), version }.encode(), Some(record::to_bytes(&v)))
-    }
+    use crate::store::record::test_schema_record as schema_rec;
 
     #[test]
     fn ids_follow_records_and_conflicting_ids_are_ignored() {

@@ -57,12 +57,18 @@ async fn start(key: &Key) -> (String, tempfile::TempDir) {
         authz_rules_file: Some(rules),
         ..Default::default()
     };
-    let reg = registry::open_file_registry(&dir.path().join("data"), registry::RegistryConfig::default()).unwrap();
+    (serve_secured(dir.path(), args).await, dir)
+}
+
+/// A file registry in `dir/data` behind the security layer `args` configure, served on a free
+/// loopback port: its base URL.
+async fn serve_secured(dir: &std::path::Path, args: SecurityArgs) -> String {
+    let reg = registry::open_file_registry(&dir.join("data"), registry::RegistryConfig::default()).unwrap();
     let layer = SecurityLayer::new(args.resolve(SecurityFile::default()).unwrap(), reg.clone()).await.unwrap();
     let app = registry::api::app(reg).layer(layer);
     let (listener, addr) = registry::bind("127.0.0.1:0").await.unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), dir)
+    format!("http://{addr}")
 }
 
 async fn call(base: &str, token: &str, method: &str) -> (u16, Value, Vec<String>) {
@@ -159,12 +165,7 @@ async fn jwks_url_is_fetched_and_refetched_for_a_new_kid() {
         auth_bearer_jwks_refresh_secs: Some(10),
         ..Default::default()
     };
-    let reg = registry::open_file_registry(&dir.path().join("data"), registry::RegistryConfig::default()).unwrap();
-    let layer = SecurityLayer::new(args.resolve(SecurityFile::default()).unwrap(), reg.clone()).await.unwrap();
-    let app = registry::api::app(reg).layer(layer);
-    let (listener, addr) = registry::bind("127.0.0.1:0").await.unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let base = format!("http://{addr}");
+    let base = serve_secured(dir.path(), args).await;
 
     let t1 = k1.sign(&claims("svc", &[], 300, "any", "lockstep"));
     assert_eq!(call(&base, &t1, "GET").await.0, 404, "authenticated (subject does not exist)");

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # The Kafka test clusters work: two clusters at once, a topic, records through, clean stop.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/../.." && pwd)"
-kafka="$repo/scripts/kafka"
-export LOCKSTEP_KAFKA_HOME="${LOCKSTEP_KAFKA_HOME:-$(mktemp -d)/kafka}"
-trap '"$kafka" stop-all' EXIT
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. "$(dirname "$0")/lib.sh"
 pass=0; fail=0
 check() { if "$@"; then pass=$((pass+1)); else echo "FAILED: $*" >&2; fail=$((fail+1)); fi; }
 

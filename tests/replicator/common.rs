@@ -192,6 +192,36 @@ pub fn python(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `serde.py produce`: `count` records to `topic` over `partitions` partitions.
+pub fn produce(bootstrap: &str, registry: &str, topic: &str, count: usize, partitions: u32) {
+    let (count, partitions) = (count.to_string(), partitions.to_string());
+    python(&[
+        "produce",
+        "--bootstrap",
+        bootstrap,
+        "--registry",
+        registry,
+        "--topic",
+        topic,
+        "--count",
+        &count,
+        "--partitions",
+        &partitions,
+    ]);
+}
+
+/// The first `count` records `serde.py consume` decodes from `topic` (waiting at most
+/// `timeout` seconds when given).
+pub fn consume(bootstrap: &str, registry: &str, topic: &str, count: usize, timeout: Option<u32>) -> Vec<Value> {
+    let (count, timeout) = (count.to_string(), timeout.map(|t| t.to_string()));
+    let mut args =
+        vec!["consume", "--bootstrap", bootstrap, "--registry", registry, "--topic", topic, "--count", &count];
+    if let Some(t) = &timeout {
+        args.extend(["--timeout", t]);
+    }
+    lines(&python(&args))
+}
+
 pub fn lines(s: &str) -> Vec<Value> {
     s.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }

@@ -5,23 +5,13 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::common::*;
+use crate::support::{get_json, register_schema};
 
 async fn register(url: &str, subject: &str, schema: &str) -> Value {
     let http = reqwest::Client::new();
-    let r: Value = http
-        .post(format!("{url}/subjects/{subject}/versions"))
-        .header("Content-Type", "application/vnd.schemaregistry.v1+json")
-        .body(json!({ "schema": schema }).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = register_schema(&http, url, subject, schema).await;
     assert!(r["id"].is_u64(), "{r}");
-    let v: Value =
-        reqwest::get(format!("{url}/subjects/{subject}/versions/latest")).await.unwrap().json().await.unwrap();
-    v
+    get_json(&http, &format!("{url}/subjects/{subject}/versions/latest")).await
 }
 
 fn guid_bytes(guid: &str) -> Vec<u8> {

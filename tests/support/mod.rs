@@ -95,3 +95,25 @@ mod reqwest {
         buf.starts_with("HTTP/1.1 200")
     }
 }
+
+/// Confluent's request content type.
+pub const SR_CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+/// GET `url` and its answer as JSON (any transport or JSON error fails the test).
+pub async fn get_json(client: &::reqwest::Client, url: &str) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// POST `{"schema": schema}` to `base/subjects/{subject}/versions`; the answer as JSON.
+pub async fn register_schema(client: &::reqwest::Client, base: &str, subject: &str, schema: &str) -> serde_json::Value {
+    client
+        .post(format!("{base}/subjects/{subject}/versions"))
+        .header("Content-Type", SR_CONTENT_TYPE)
+        .body(serde_json::json!({ "schema": schema }).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

@@ -71,6 +71,21 @@ fn aliased(app: &Shared, subject: String) -> String {
     Registry::resolve_alias(&app.registry.snapshot(), &subject)
 }
 
+/// What a `/subjects/{s}/versions/{v}` path names: the snapshot, the subject as found (40401
+/// when unknown, `deleted` includes soft-deleted ones) and the parsed version (42202 when bad).
+fn version_path(
+    app: &Shared,
+    subject: String,
+    version: &str,
+    deleted: bool,
+) -> ApiResult<(Arc<RegState>, String, VersionSpec)> {
+    let subject = aliased(app, subject);
+    let spec = VersionSpec::parse(version)?;
+    let st = app.registry.snapshot();
+    let name = Registry::find_subject(&st, &subject, deleted)?;
+    Ok((st, name, spec))
+}
+
 /// `schemaType` as Confluent matches it: case-sensitive (`"avro"` is not a type: 42201).
 pub(super) fn check_schema_type(req: &RegisterRequest) -> ApiResult<()> {
     match req.schema_type.as_deref() {
@@ -183,11 +198,8 @@ async fn get_version(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
-    let subject = aliased(&app, subject);
-    let spec = VersionSpec::parse(&version)?;
-    let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
-    let name = Registry::find_subject(&st, &subject, deleted)?;
+    let (st, name, spec) = version_path(&app, subject, &version, deleted)?;
     let v = Registry::version_entry(&st, &name, spec, deleted)?;
     version_response_as(&app, &st, &name, v, &p).await
 }
@@ -197,11 +209,8 @@ async fn get_raw(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
-    let subject = aliased(&app, subject);
-    let spec = VersionSpec::parse(&version)?;
-    let st = app.registry.snapshot();
     let deleted = p.flag("deleted");
-    let name = Registry::find_subject(&st, &subject, deleted)?;
+    let (st, name, spec) = version_path(&app, subject, &version, deleted)?;
     let v = Registry::version_entry(&st, &name, spec, deleted)?;
     let context = crate::subject::context_of(&name);
     let text = formatted(&app, &st, &context, &v.schema, &p).await?.unwrap_or_else(|| v.schema.schema.to_string());
@@ -213,10 +222,7 @@ async fn referenced_by(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
-    let subject = aliased(&app, subject);
-    let spec = VersionSpec::parse(&version)?;
-    let st = app.registry.snapshot();
-    let name = Registry::find_subject(&st, &subject, true)?;
+    let (st, name, spec) = version_path(&app, subject, &version, true)?;
     let v = Registry::version_entry(&st, &name, spec, true)?;
     let ids = st.referrers(&name, v.version, p.flag("deleted"));
     Ok(ok(&p.page(ids, 1000, 1000)))

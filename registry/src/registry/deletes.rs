@@ -62,18 +62,7 @@ impl Registry {
             if !st.referrers(&subject, v.version, false).is_empty() {
                 return Err(ApiError::reference_exists(&subject, v.version));
             }
-            let s = &v.schema;
-            let value = SchemaValue {
-                subject: subject.clone(),
-                version: v.version,
-                id: s.id,
-                schema_type: Some(s.schema_type.as_str().to_string()),
-                references: s.references.clone(),
-                metadata: s.metadata.clone(),
-                rule_set: s.rule_set.clone(),
-                schema: s.schema.to_string(),
-                deleted: true,
-            };
+            let value = Self::schema_value(&subject, &v, true);
             records.push(LogRecord { key: v.key.clone(), value: Some(record::to_bytes(&value).into()) });
         }
         self.commit(w, records).await?;

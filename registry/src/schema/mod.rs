@@ -6,6 +6,43 @@ pub mod avro;
 pub mod json;
 pub mod protobuf;
 
+/// Runs `f` and fails the test when it takes 15 s or more: generous for a debug build on a
+/// shared machine, where the quadratic code the scale tests guard against took minutes.
+#[cfg(test)]
+pub(crate) fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let out = f();
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(15), "{what} took {took:?}");
+    out
+}
+
+/// One reason why a JSON Schema or Protobuf change breaks reading, as Confluent's
+/// `Difference.toString()` prints it: `{errorType:"TYPE_CHANGED", description:"..."}`, except
+/// that its JSON Schema one closes the description with a single quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub error_type: String,
+    pub description: String,
+    closing_quote: char,
+}
+
+impl Difference {
+    pub(crate) fn json(error_type: &str, description: String) -> Self {
+        Self { error_type: error_type.to_string(), description, closing_quote: '\'' }
+    }
+
+    pub(crate) fn protobuf(error_type: &str, description: String) -> Self {
+        Self { error_type: error_type.to_string(), description, closing_quote: '"' }
+    }
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{{errorType:\"{}\", description:\"{}{}}}", self.error_type, self.description, self.closing_quote)
+    }
+}
+
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::Arc;

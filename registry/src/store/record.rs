@@ -218,6 +218,23 @@ pub fn decode_config(bytes: &[u8]) -> Result<Map<String, Value>, String> {
     }
 }
 
+/// A plain SCHEMA record (no type, references, metadata or rules) for tests.
+#[cfg(test)]
+pub(crate) fn test_schema_record(subject: &str, version: u32, id: u32, schema: &str, deleted: bool) -> LogRecord {
+    let v = SchemaValue {
+        subject: subject.into(),
+        version,
+        id,
+        schema_type: None,
+        references: vec![],
+        metadata: None,
+        rule_set: None,
+        schema: schema.into(),
+        deleted,
+    };
+    LogRecord::new(Key::Schema { subject: subject.into(), version }.encode(), Some(to_bytes(&v)))
+}
+
 /// Serialize a value struct to bytes. Serialization of these plain structs cannot fail.
 pub fn to_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()

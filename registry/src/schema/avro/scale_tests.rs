@@ -2,10 +2,7 @@
 //! took seconds to minutes with quadratic code and bounds the time generously (debug build).
 
 use super::*;
-use std::time::{Duration, Instant};
-
-/// Generous for a debug build on a shared machine; the quadratic code took minutes on these inputs.
-const BOUND: Duration = Duration::from_secs(15);
+use crate::schema::timed;
 
 fn enum_schema(symbols: usize) -> String {
     let list: Vec<String> = (0..symbols).map(|i| format!("\"S{i}\"")).collect();
@@ -20,14 +17,6 @@ fn record_schema(fields: usize, with_default: bool) -> String {
         })
         .collect();
     format!(r#"{{"type":"record","name":"R","fields":[{}]}}"#, list.join(","))
-}
-
-fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    assert!(took < BOUND, "{what} took {took:?}");
-    out
 }
 
 #[test]

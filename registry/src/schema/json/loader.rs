@@ -415,11 +415,11 @@ impl<'d> Loader<'d> {
                     TypeName::Null => Kind::Null,
                     TypeName::Array => {
                         consumed_array = true;
-                        Kind::Arr(Box::new(this.array_part(doc, ptr, v, base, draft, depth)?))
+                        Kind::Arr(Box::new(this.array_part(&Site { doc, ptr, v, base, draft, depth })?))
                     }
                     TypeName::Object => {
                         consumed_object = true;
-                        Kind::Obj(Box::new(this.object_part(doc, ptr, v, base, draft, depth)?))
+                        Kind::Obj(Box::new(this.object_part(&Site { doc, ptr, v, base, draft, depth })?))
                     }
                 })
             };
@@ -440,10 +440,10 @@ impl<'d> Loader<'d> {
             }
         }
         if !consumed_array && array_keywords(draft).iter().any(|k| has(k)) {
-            parts.push(Kind::Arr(Box::new(self.array_part(doc, ptr, v, base, draft, depth)?)));
+            parts.push(Kind::Arr(Box::new(self.array_part(&Site { doc, ptr, v, base, draft, depth })?)));
         }
         if !consumed_object && object_keywords(draft).iter().any(|k| has(k)) {
-            parts.push(Kind::Obj(Box::new(self.object_part(doc, ptr, v, base, draft, depth)?)));
+            parts.push(Kind::Obj(Box::new(self.object_part(&Site { doc, ptr, v, base, draft, depth })?)));
         }
         if !consumed_number && NUMBER_KEYWORDS.iter().any(|k| has(k)) {
             parts.push(Kind::Num(self.number_part(v, draft, ptr)?));
@@ -536,15 +536,8 @@ impl<'d> Loader<'d> {
         Ok(n)
     }
 
-    pub(super) fn object_part(
-        &mut self,
-        doc: usize,
-        ptr: &str,
-        v: &JVal,
-        base: &str,
-        draft: Draft,
-        depth: usize,
-    ) -> Result<ObjS, JsonSchemaError> {
+    pub(super) fn object_part(&mut self, site: &Site<'_>) -> Result<ObjS, JsonSchemaError> {
+        let Site { doc, ptr, v, base, draft, depth } = *site;
         let mut o = ObjS::new();
         o.min_properties = int_keyword(v, "minProperties", ptr)?;
         o.max_properties = int_keyword(v, "maxProperties", ptr)?;
@@ -562,14 +555,7 @@ impl<'d> Loader<'d> {
                 o.properties.push((key.clone(), id));
             }
         }
-        match v.get("additionalProperties") {
-            None => {}
-            Some(JVal::Bool(b)) => o.permits_additional = *b,
-            Some(s @ JVal::Obj(_)) => {
-                o.additional_schema = Some(self.load_child(doc, ptr, "additionalProperties", s, base, depth)?)
-            }
-            Some(_) => return err(format!("Invalid JSON schema: #{ptr}/additionalProperties must be a schema")),
-        }
+        self.additional_part(site, "additionalProperties", &mut o.permits_additional, &mut o.additional_schema)?;
         if let Some(req) = v.get("required") {
             let JVal::Arr(items) = req else {
                 return err(format!("Invalid JSON schema: #{ptr}/required must be an array"));
@@ -633,23 +619,12 @@ impl<'d> Loader<'d> {
                 self.load_child(doc, ptr, "propertyNames", pn, base, depth)?;
             }
         }
-        if draft.modern() {
-            if let Some(u) = v.get("unevaluatedProperties") {
-                o.unevaluated = Some(self.load_child(doc, ptr, "unevaluatedProperties", u, base, depth)?);
-            }
-        }
+        o.unevaluated = self.unevaluated_part(site, "unevaluatedProperties")?;
         Ok(o)
     }
 
-    pub(super) fn array_part(
-        &mut self,
-        doc: usize,
-        ptr: &str,
-        v: &JVal,
-        base: &str,
-        draft: Draft,
-        depth: usize,
-    ) -> Result<ArrS, JsonSchemaError> {
+    pub(super) fn array_part(&mut self, site: &Site<'_>) -> Result<ArrS, JsonSchemaError> {
+        let Site { doc, ptr, v, base, draft, depth } = *site;
         let mut a = ArrS::new();
         a.min_items = int_keyword(v, "minItems", ptr)?;
         a.max_items = int_keyword(v, "maxItems", ptr)?;
@@ -661,10 +636,7 @@ impl<'d> Loader<'d> {
         if draft == Draft::D202012 {
             let mut prefix = 0;
             if let Some(JVal::Arr(items)) = v.get("prefixItems") {
-                let list_ptr = child_ptr(ptr, "prefixItems");
-                for (i, item) in items.iter().enumerate() {
-                    a.item_schemas.push(self.load_child(doc, &list_ptr, &i.to_string(), item, base, depth + 1)?);
-                }
+                a.item_schemas.extend(self.schema_list(site, "prefixItems", items)?);
                 prefix = items.len();
             }
             match v.get("items") {
@@ -680,22 +652,10 @@ impl<'d> Loader<'d> {
                 }
             }
         } else {
-            match v.get("additionalItems") {
-                None => {}
-                Some(JVal::Bool(b)) => a.permits_additional = *b,
-                Some(s @ JVal::Obj(_)) => {
-                    a.additional_schema = Some(self.load_child(doc, ptr, "additionalItems", s, base, depth)?)
-                }
-                Some(_) => return err(format!("Invalid JSON schema: #{ptr}/additionalItems must be a schema")),
-            }
+            self.additional_part(site, "additionalItems", &mut a.permits_additional, &mut a.additional_schema)?;
             match v.get("items") {
                 None => {}
-                Some(JVal::Arr(items)) => {
-                    let list_ptr = child_ptr(ptr, "items");
-                    for (i, item) in items.iter().enumerate() {
-                        a.item_schemas.push(self.load_child(doc, &list_ptr, &i.to_string(), item, base, depth + 1)?);
-                    }
-                }
+                Some(JVal::Arr(items)) => a.item_schemas.extend(self.schema_list(site, "items", items)?),
                 Some(s) => a.all_items = Some(self.load_child(doc, ptr, "items", s, base, depth)?),
             }
         }
@@ -708,13 +668,59 @@ impl<'d> Loader<'d> {
                 }
             }
         }
-        if draft.modern() {
-            if let Some(u) = v.get("unevaluatedItems") {
-                a.unevaluated = Some(self.load_child(doc, ptr, "unevaluatedItems", u, base, depth)?);
-            }
-        }
+        a.unevaluated = self.unevaluated_part(site, "unevaluatedItems")?;
         Ok(a)
     }
+
+    /// `additionalProperties` / `additionalItems`: a boolean says whether more are permitted, an
+    /// object is the schema they must match.
+    fn additional_part(
+        &mut self,
+        site: &Site<'_>,
+        keyword: &str,
+        permits: &mut bool,
+        schema: &mut Option<NodeId>,
+    ) -> Result<(), JsonSchemaError> {
+        let Site { doc, ptr, v, base, depth, .. } = *site;
+        match v.get(keyword) {
+            None => {}
+            Some(JVal::Bool(b)) => *permits = *b,
+            Some(s @ JVal::Obj(_)) => *schema = Some(self.load_child(doc, ptr, keyword, s, base, depth)?),
+            Some(_) => return err(format!("Invalid JSON schema: #{ptr}/{keyword} must be a schema")),
+        }
+        Ok(())
+    }
+
+    /// `unevaluatedProperties` / `unevaluatedItems` (2019-09 and later).
+    fn unevaluated_part(&mut self, site: &Site<'_>, keyword: &str) -> Result<Option<NodeId>, JsonSchemaError> {
+        let Site { doc, ptr, v, base, draft, depth } = *site;
+        match v.get(keyword) {
+            Some(u) if draft.modern() => Ok(Some(self.load_child(doc, ptr, keyword, u, base, depth)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The schemas of a positional list (`prefixItems`, array-form `items`).
+    fn schema_list(&mut self, site: &Site<'_>, keyword: &str, items: &[JVal]) -> Result<Vec<NodeId>, JsonSchemaError> {
+        let list_ptr = child_ptr(site.ptr, keyword);
+        let mut ids = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            ids.push(self.load_child(site.doc, &list_ptr, &i.to_string(), item, site.base, site.depth + 1)?);
+        }
+        Ok(ids)
+    }
+}
+
+/// Where a schema object's keywords are read: its document, pointer, value, base URI, draft and
+/// nesting depth.
+#[derive(Clone, Copy)]
+pub(super) struct Site<'s> {
+    pub(super) doc: usize,
+    pub(super) ptr: &'s str,
+    pub(super) v: &'s JVal,
+    pub(super) base: &'s str,
+    pub(super) draft: Draft,
+    pub(super) depth: usize,
 }
 
 pub(super) fn num_f64(v: &JVal) -> Option<f64> {

@@ -44,6 +44,5 @@ use schema::*;
 use uri::*;
 use value::*;
 
-pub use schema::{
-    check_compatibility, check_compatibility_with_policy, raw_differences, Incompatibility, JsonSchema, JsonSchemaError,
-};
+pub use crate::schema::Difference as Incompatibility;
+pub use schema::{check_compatibility, check_compatibility_with_policy, raw_differences, JsonSchema, JsonSchemaError};

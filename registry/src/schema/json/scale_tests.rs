@@ -2,18 +2,7 @@
 //! (debug build).
 
 use super::*;
-use std::time::{Duration, Instant};
-
-/// Generous for a debug build on a shared machine.
-const BOUND: Duration = Duration::from_secs(15);
-
-fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    assert!(took < BOUND, "{what} took {took:?}");
-    out
-}
+use crate::schema::timed;
 
 fn parse(text: &str) -> JsonSchema {
     timed("parse", || JsonSchema::parse(text, &[], false)).expect("valid")

@@ -126,21 +126,6 @@ impl JsonSchema {
     }
 }
 
-/// One reason why a schema change breaks reading, as Confluent reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Incompatibility {
-    pub error_type: String,
-    pub description: String,
-}
-
-impl fmt::Display for Incompatibility {
-    /// Confluent's `Difference.toString()` shape, quotes included:
-    /// `{errorType:"TYPE_CHANGED", description:"...'}`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{{errorType:\"{}\", description:\"{}'}}", self.error_type, self.description)
-    }
-}
-
 /// Confluent's JSON Schema compatibility (STRICT policy): the changes from `writer` (original)
 /// to `reader` (update) that break reading, i.e. `SchemaDiff.compare(original=writer,
 /// update=reader)` filtered by the compatible-change list. `reader_is_new` picks the new/old words
@@ -162,15 +147,12 @@ pub fn check_compatibility_with_policy(
         Ok(diffs) => diffs
             .into_iter()
             .filter(|d| !is_compatible(d.ty, lenient))
-            .map(|d| Incompatibility {
-                error_type: d.ty.name().to_string(),
-                description: describe(d.ty, &d.path, words_first, words_second),
-            })
+            .map(|d| Incompatibility::json(d.ty.name(), describe(d.ty, &d.path, words_first, words_second)))
             .collect(),
-        Err(reason) => vec![Incompatibility {
-            error_type: "COMPATIBILITY_CHECK_ABORTED".to_string(),
-            description: format!("The compatibility check between the {words_first} schema and the {words_second} schema was aborted: {reason}"),
-        }],
+        Err(reason) => vec![Incompatibility::json(
+            "COMPATIBILITY_CHECK_ABORTED",
+            format!("The compatibility check between the {words_first} schema and the {words_second} schema was aborted: {reason}"),
+        )],
     }
 }
 

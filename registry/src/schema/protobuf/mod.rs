@@ -48,6 +48,7 @@ use print_options::*;
 use schema::*;
 use types::*;
 
+pub use crate::schema::Difference as Incompatibility;
 pub(crate) use descriptor::base64_descriptor_to_proto;
-pub use schema::{check_compatibility, Incompatibility, ProtobufError, ProtobufSchema};
+pub use schema::{check_compatibility, ProtobufError, ProtobufSchema};
 pub use serialized::SERIALIZED_FILE_NAME;

@@ -151,24 +151,7 @@ pub(super) fn print_file(ctx: &mut FormatCtx<'_, '_>, file: &FileAst) -> String 
             sb.push_str(&option_statement(ctx, o));
         }
     }
-    let types = filter_types(ctx, &file.types);
-    if !types.is_empty() {
-        sb.push('\n');
-        for t in &types {
-            if let TypeEl::Message(m) = t {
-                ctx.names.push(m.name.clone());
-                sb.push_str(&print_message(ctx, m));
-                ctx.names.pop();
-            }
-        }
-        for t in &types {
-            if let TypeEl::Enum(e) = t {
-                ctx.names.push(e.name.clone());
-                sb.push_str(&print_enum(ctx, e));
-                ctx.names.pop();
-            }
-        }
-    }
+    print_types(ctx, &mut sb, &file.types, |sb, text| sb.push_str(text));
     if !file.extends.is_empty() {
         sb.push('\n');
         for e in normalize_extends(ctx, &file.extends) {
@@ -222,13 +205,7 @@ pub(super) fn normalize_extends(ctx: &FormatCtx<'_, '_>, extends: &[ExtendEl]) -
 
 pub(super) fn print_service(ctx: &mut FormatCtx<'_, '_>, s: &ServiceEl) -> String {
     let mut sb = format!("service {} {{", s.name);
-    let options = filter_options(ctx, &s.options);
-    if !options.is_empty() {
-        sb.push('\n');
-        for o in &options {
-            append_indented(&mut sb, &option_statement(ctx, o));
-        }
-    }
+    print_options_block(ctx, &mut sb, &s.options);
     if !s.rpcs.is_empty() {
         sb.push('\n');
         for r in &s.rpcs {
@@ -302,13 +279,7 @@ pub(super) fn print_ranges(ctx: &FormatCtx<'_, '_>, keyword: &str, values: &[Ran
 
 pub(super) fn print_enum(ctx: &mut FormatCtx<'_, '_>, e: &EnumEl) -> String {
     let mut sb = format!("enum {} {{", e.name);
-    if !e.reserveds.is_empty() {
-        sb.push('\n');
-        let reserveds = if ctx.normalize { split_sorted_ranges(&e.reserveds) } else { e.reserveds.clone() };
-        for r in &reserveds {
-            append_indented(&mut sb, &format!("{};\n", print_ranges(ctx, "reserved", r)));
-        }
-    }
+    print_reserveds_block(ctx, &mut sb, &e.reserveds);
     if e.reserveds.is_empty() && (!e.options.is_empty() || !e.constants.is_empty()) {
         sb.push('\n');
     }
@@ -320,13 +291,7 @@ pub(super) fn print_enum(ctx: &mut FormatCtx<'_, '_>, e: &EnumEl) -> String {
         constants.sort_by(|a, b| a.tag.cmp(&b.tag).then_with(|| a.name.cmp(&b.name)));
     }
     for c in constants {
-        let mut line = format!("{} = {}", c.name, c.tag);
-        let options = filter_options(ctx, &c.options);
-        if !options.is_empty() {
-            line.push(' ');
-            append_option_list(ctx, &mut line, &options);
-        }
-        line.push_str(";\n");
+        let line = statement_with_options(ctx, format!("{} = {}", c.name, c.tag), &c.options);
         append_indented(&mut sb, &line);
     }
     sb.push_str("}\n");
@@ -335,31 +300,9 @@ pub(super) fn print_enum(ctx: &mut FormatCtx<'_, '_>, e: &EnumEl) -> String {
 
 pub(super) fn print_message(ctx: &mut FormatCtx<'_, '_>, m: &MessageEl) -> String {
     let mut sb = format!("message {} {{", m.name);
-    if !m.reserveds.is_empty() {
-        sb.push('\n');
-        let reserveds = if ctx.normalize { split_sorted_ranges(&m.reserveds) } else { m.reserveds.clone() };
-        for r in &reserveds {
-            append_indented(&mut sb, &format!("{};\n", print_ranges(ctx, "reserved", r)));
-        }
-    }
-    let options = filter_options(ctx, &m.options);
-    if !options.is_empty() {
-        sb.push('\n');
-        for o in &options {
-            append_indented(&mut sb, &option_statement(ctx, o));
-        }
-    }
-    if !m.fields.is_empty() {
-        sb.push('\n');
-        let mut fields: Vec<&FieldEl> = m.fields.iter().collect();
-        if ctx.normalize {
-            fields.sort_by_key(|f| f.tag);
-        }
-        for f in fields {
-            let text = print_field(ctx, f);
-            append_indented(&mut sb, &text);
-        }
-    }
+    print_reserveds_block(ctx, &mut sb, &m.reserveds);
+    print_options_block(ctx, &mut sb, &m.options);
+    print_fields_block(ctx, &mut sb, &m.fields, ctx.normalize);
     if !m.oneofs.is_empty() {
         sb.push('\n');
         let mut oneofs: Vec<OneofEl> = m.oneofs.clone();
@@ -375,17 +318,7 @@ pub(super) fn print_message(ctx: &mut FormatCtx<'_, '_>, m: &MessageEl) -> Strin
             append_indented(&mut sb, &text);
         }
     }
-    if !m.groups.is_empty() {
-        sb.push('\n');
-        let mut groups: Vec<&GroupEl> = m.groups.iter().collect();
-        if ctx.normalize {
-            groups.sort_by_key(|g| g.tag);
-        }
-        for g in groups {
-            let text = print_group(ctx, g);
-            append_indented(&mut sb, &text);
-        }
-    }
+    print_groups_block(ctx, &mut sb, &m.groups);
     if !m.extensions.is_empty() {
         sb.push('\n');
         let mut exts: Vec<ExtensionsEl> = m.extensions.clone();
@@ -399,13 +332,7 @@ pub(super) fn print_message(ctx: &mut FormatCtx<'_, '_>, m: &MessageEl) -> Strin
             exts.sort_by_key(|e| e.values.first().map(|v| range_sort_key(v).0).unwrap_or_default());
         }
         for e in &exts {
-            let mut line = print_ranges(ctx, "extensions", &e.values);
-            let options = filter_options(ctx, &e.options);
-            if !options.is_empty() {
-                line.push(' ');
-                append_option_list(ctx, &mut line, &options);
-            }
-            line.push_str(";\n");
+            let line = statement_with_options(ctx, print_ranges(ctx, "extensions", &e.values), &e.options);
             append_indented(&mut sb, &line);
         }
     }
@@ -416,57 +343,16 @@ pub(super) fn print_message(ctx: &mut FormatCtx<'_, '_>, m: &MessageEl) -> Strin
             append_indented(&mut sb, &text);
         }
     }
-    let types = filter_types(ctx, &m.nested);
-    if !types.is_empty() {
-        sb.push('\n');
-        for t in &types {
-            if let TypeEl::Message(n) = t {
-                ctx.names.push(n.name.clone());
-                let text = print_message(ctx, n);
-                ctx.names.pop();
-                append_indented(&mut sb, &text);
-            }
-        }
-        for t in &types {
-            if let TypeEl::Enum(n) = t {
-                ctx.names.push(n.name.clone());
-                let text = print_enum(ctx, n);
-                ctx.names.pop();
-                append_indented(&mut sb, &text);
-            }
-        }
-    }
+    print_types(ctx, &mut sb, &m.nested, append_indented);
     sb.push_str("}\n");
     sb
 }
 
 pub(super) fn print_oneof(ctx: &mut FormatCtx<'_, '_>, o: &OneofEl) -> String {
     let mut sb = format!("oneof {} {{", o.name);
-    let options = filter_options(ctx, &o.options);
-    if !options.is_empty() {
-        sb.push('\n');
-        for opt in &options {
-            append_indented(&mut sb, &option_statement(ctx, opt));
-        }
-    }
-    if !o.fields.is_empty() {
-        sb.push('\n');
-        for f in &o.fields {
-            let text = print_field(ctx, f);
-            append_indented(&mut sb, &text);
-        }
-    }
-    if !o.groups.is_empty() {
-        sb.push('\n');
-        let mut groups: Vec<&GroupEl> = o.groups.iter().collect();
-        if ctx.normalize {
-            groups.sort_by_key(|g| g.tag);
-        }
-        for g in groups {
-            let text = print_group(ctx, g);
-            append_indented(&mut sb, &text);
-        }
-    }
+    print_options_block(ctx, &mut sb, &o.options);
+    print_fields_block(ctx, &mut sb, &o.fields, false);
+    print_groups_block(ctx, &mut sb, &o.groups);
     sb.push_str("}\n");
     sb
 }
@@ -478,34 +364,112 @@ pub(super) fn print_group(ctx: &mut FormatCtx<'_, '_>, g: &GroupEl) -> String {
         sb.push(' ');
     }
     sb.push_str(&format!("group {} = {} {{", g.name, g.tag));
-    if !g.fields.is_empty() {
-        sb.push('\n');
-        let mut fields: Vec<&FieldEl> = g.fields.iter().collect();
-        if ctx.normalize {
-            fields.sort_by_key(|f| f.tag);
-        }
-        for f in fields {
-            let text = print_field(ctx, f);
-            append_indented(&mut sb, &text);
-        }
-    }
+    print_fields_block(ctx, &mut sb, &g.fields, ctx.normalize);
     sb.push_str("}\n");
     sb
 }
 
 pub(super) fn print_extend(ctx: &mut FormatCtx<'_, '_>, e: &ExtendEl) -> String {
     let mut sb = format!("extend {} {{", e.name);
-    if !e.fields.is_empty() {
-        sb.push('\n');
-        let mut fields: Vec<&FieldEl> = e.fields.iter().collect();
-        if ctx.normalize {
-            fields.sort_by_key(|f| f.tag);
-        }
-        for f in fields {
-            let text = print_field(ctx, f);
-            append_indented(&mut sb, &text);
-        }
-    }
+    print_fields_block(ctx, &mut sb, &e.fields, ctx.normalize);
     sb.push_str("}\n");
     sb
+}
+
+/// Nested messages first, then enums, each printed with its name pushed on the scope stack;
+/// `emit` places the text (as-is at file level, indented inside a message).
+fn print_types(
+    ctx: &mut FormatCtx<'_, '_>,
+    sb: &mut String,
+    types: &[TypeEl],
+    mut emit: impl FnMut(&mut String, &str),
+) {
+    let types = filter_types(ctx, types);
+    if types.is_empty() {
+        return;
+    }
+    sb.push('\n');
+    let messages = types.iter().filter_map(|t| match t {
+        TypeEl::Message(m) => Some(m),
+        TypeEl::Enum(_) => None,
+    });
+    for m in messages {
+        ctx.names.push(m.name.clone());
+        let text = print_message(ctx, m);
+        ctx.names.pop();
+        emit(sb, &text);
+    }
+    let enums = types.iter().filter_map(|t| match t {
+        TypeEl::Enum(e) => Some(e),
+        TypeEl::Message(_) => None,
+    });
+    for e in enums {
+        ctx.names.push(e.name.clone());
+        let text = print_enum(ctx, e);
+        ctx.names.pop();
+        emit(sb, &text);
+    }
+}
+
+fn print_options_block(ctx: &FormatCtx<'_, '_>, sb: &mut String, options: &[Opt]) {
+    let options = filter_options(ctx, options);
+    if !options.is_empty() {
+        sb.push('\n');
+        for o in &options {
+            append_indented(sb, &option_statement(ctx, o));
+        }
+    }
+}
+
+/// Fields, in tag order when `sort` is set.
+fn print_fields_block(ctx: &mut FormatCtx<'_, '_>, sb: &mut String, fields: &[FieldEl], sort: bool) {
+    if fields.is_empty() {
+        return;
+    }
+    sb.push('\n');
+    let mut fields: Vec<&FieldEl> = fields.iter().collect();
+    if sort {
+        fields.sort_by_key(|f| f.tag);
+    }
+    for f in fields {
+        let text = print_field(ctx, f);
+        append_indented(sb, &text);
+    }
+}
+
+fn print_groups_block(ctx: &mut FormatCtx<'_, '_>, sb: &mut String, groups: &[GroupEl]) {
+    if groups.is_empty() {
+        return;
+    }
+    sb.push('\n');
+    let mut groups: Vec<&GroupEl> = groups.iter().collect();
+    if ctx.normalize {
+        groups.sort_by_key(|g| g.tag);
+    }
+    for g in groups {
+        let text = print_group(ctx, g);
+        append_indented(sb, &text);
+    }
+}
+
+fn print_reserveds_block(ctx: &FormatCtx<'_, '_>, sb: &mut String, reserveds: &[Vec<RangeVal>]) {
+    if reserveds.is_empty() {
+        return;
+    }
+    sb.push('\n');
+    let reserveds = if ctx.normalize { split_sorted_ranges(reserveds) } else { reserveds.to_vec() };
+    for r in &reserveds {
+        append_indented(sb, &format!("{};\n", print_ranges(ctx, "reserved", r)));
+    }
+}
+
+/// `head [opt = v, ...];` with the options that survive filtering.
+fn statement_with_options(ctx: &FormatCtx<'_, '_>, mut line: String, options: &[Opt]) -> String {
+    let options = filter_options(ctx, options);
+    if !options.is_empty() {
+        line.push(' ');
+        append_option_list(ctx, &mut line, &options);
+    }
+    line.push_str(";\n");
+    line
 }

@@ -2,18 +2,7 @@
 //! took seconds with quadratic code and bounds the time generously (debug build).
 
 use super::*;
-use std::time::{Duration, Instant};
-
-/// Generous for a debug build on a shared machine; the quadratic code took far longer.
-const BOUND: Duration = Duration::from_secs(15);
-
-fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    assert!(took < BOUND, "{what} took {took:?}");
-    out
-}
+use crate::schema::timed;
 
 fn many_messages(n: usize) -> String {
     let mut text = String::from("syntax = \"proto3\";\npackage p;\n");

@@ -125,19 +125,6 @@ impl ProtobufSchema {
     }
 }
 
-/// One reason why a schema cannot read data written with another.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Incompatibility {
-    pub error_type: String,
-    pub description: String,
-}
-
-impl fmt::Display for Incompatibility {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{{errorType:\"{}\", description:\"{}\"}}", self.error_type, self.description)
-    }
-}
-
 /// Confluent's Protobuf compatibility: changes from `writer` (the original) to `reader` (the update)
 /// that break reading (`SchemaDiff.compare(original=writer, update=reader)` minus its compatible
 /// changes). `reader_is_new` picks the new/old words in descriptions.
@@ -150,9 +137,9 @@ pub fn check_compatibility(
     schema_diff(writer, reader)
         .into_iter()
         .filter(|d| !d.kind.is_compatible())
-        .map(|d| Incompatibility {
-            error_type: d.kind.as_str().to_string(),
-            description: d.kind.template(&d.path).replacen("%s", reader_word, 1).replacen("%s", writer_word, 1),
+        .map(|d| {
+            let description = d.kind.template(&d.path).replacen("%s", reader_word, 1).replacen("%s", writer_word, 1);
+            Incompatibility::protobuf(d.kind.as_str(), description)
         })
         .collect()
 }

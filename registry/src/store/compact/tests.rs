@@ -165,18 +165,8 @@ fn random_raw_records_compact_to_the_same_state_or_not_at_all() {
             let r = match rng.next(9) {
                 0..=2 => {
                     let id = 1 + rng.next(6) as u32;
-                    let v = record::SchemaValue {
-                        subject: subject.into(),
-                        version,
-                        id,
-                        schema_type: None,
-                        references: vec![],
-                        metadata: None,
-                        rule_set: None,
-                        schema: format!("\"t{}\"", rng.next(5)),
-                        deleted: rng.next(3) == 0,
-                    };
-                    LogRecord::new(key, Some(record::to_bytes(&v)))
+                    let schema = format!("\"t{}\"", rng.next(5));
+                    record::test_schema_record(subject, version, id, &schema, rng.next(3) == 0)
                 }
                 3 => LogRecord::new(key, None),
                 4 => {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::store::record::{self, Key, SchemaValue};
+use crate::store::record::{self, Key};
 
 fn rec(k: &str, v: Option<&str>) -> LogRecord {
     LogRecord::new(k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))
@@ -91,20 +91,7 @@ fn second_process_cannot_open_the_same_dir() {
     assert!(b.is_err());
 }
 
-fn schema_rec(subject: &str, version: u32, id: u32, text: &str, deleted: bool) -> LogRecord {
-    let v = SchemaValue {
-        subject: subject.into(),
-        version,
-        id,
-        schema_type: None,
-        references: vec![],
-        metadata: None,
-        rule_set: None,
-        schema: text.into(),
-        deleted,
-    };
-    LogRecord::new(Key::Schema { subject: subject.into(), version }.encode(), Some(record::to_bytes(&v)))
-}
+use crate::store::record::test_schema_record as schema_rec;
 
 /// The compactor rewrites a grown log in the background: hard-deleted text is gone from the
 /// file, the state is the same, writes made during and after it keep their offsets.

@@ -10,18 +10,7 @@ impl<'a> Engine<'a> {
     }
 
     pub(crate) fn arr_partial(&self, s: SRef, arr: &ArrS) -> Option<NodeId> {
-        if arr.additional_schema.is_some() {
-            return arr.additional_schema;
-        }
-        if arr.permits_additional {
-            if let Some(u) = arr.unevaluated {
-                let k = &self.node(Engine::at(s, u)).kind;
-                if !matches!(k, Kind::False) && !k.is_empty_schema() {
-                    return Some(u);
-                }
-            }
-        }
-        None
+        self.additional_partial(s, arr.permits_additional, arr.additional_schema, arr.unevaluated)
     }
 
     pub(crate) fn compare_array(&mut self, ctx: &mut DiffCtx, o: SRef, a: &ArrS, u: SRef, b: &ArrS) {
@@ -80,19 +69,18 @@ impl<'a> Engine<'a> {
             ctx.leave();
         }
 
-        ctx.enter("additionalItems");
-        if a.permits_additional != b.permits_additional {
-            ctx.add(if a.permits_additional { DT::ADDITIONAL_ITEMS_REMOVED } else { DT::ADDITIONAL_ITEMS_ADDED });
-        } else if a.additional_schema.is_none() && b.additional_schema.is_some() {
-            ctx.add(DT::ADDITIONAL_ITEMS_NARROWED);
-        } else if b.additional_schema.is_none() && a.additional_schema.is_some() {
-            ctx.add(DT::ADDITIONAL_ITEMS_EXTENDED);
-        } else {
-            let x = a.additional_schema.map(|id| Engine::at(o, id));
-            let y = b.additional_schema.map(|id| Engine::at(u, id));
-            self.compare(ctx, x, y);
-        }
-        ctx.leave();
+        self.compare_additional(
+            ctx,
+            "additionalItems",
+            (o, a.permits_additional, a.additional_schema),
+            (u, b.permits_additional, b.additional_schema),
+            [
+                DT::ADDITIONAL_ITEMS_ADDED,
+                DT::ADDITIONAL_ITEMS_REMOVED,
+                DT::ADDITIONAL_ITEMS_EXTENDED,
+                DT::ADDITIONAL_ITEMS_NARROWED,
+            ],
+        );
 
         self.compare_unevaluated(
             ctx,

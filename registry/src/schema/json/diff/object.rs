@@ -19,18 +19,7 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        if obj.additional_schema.is_some() {
-            return obj.additional_schema;
-        }
-        if obj.permits_additional {
-            if let Some(u) = obj.unevaluated {
-                let k = &self.node(Engine::at(s, u)).kind;
-                if !matches!(k, Kind::False) && !k.is_empty_schema() {
-                    return Some(u);
-                }
-            }
-        }
-        None
+        self.additional_partial(s, obj.permits_additional, obj.additional_schema, obj.unevaluated)
     }
 
     pub(crate) fn compare_object(&mut self, ctx: &mut DiffCtx, o: SRef, a: &ObjS, u: SRef, b: &ObjS) {
@@ -181,23 +170,18 @@ impl<'a> Engine<'a> {
         ctx.leave();
 
         // additionalProperties
-        ctx.enter("additionalProperties");
-        if a.permits_additional != b.permits_additional {
-            ctx.add(if b.permits_additional {
-                DT::ADDITIONAL_PROPERTIES_ADDED
-            } else {
-                DT::ADDITIONAL_PROPERTIES_REMOVED
-            });
-        } else if a.additional_schema.is_none() && b.additional_schema.is_some() {
-            ctx.add(DT::ADDITIONAL_PROPERTIES_NARROWED);
-        } else if b.additional_schema.is_none() && a.additional_schema.is_some() {
-            ctx.add(DT::ADDITIONAL_PROPERTIES_EXTENDED);
-        } else {
-            let x = a.additional_schema.map(|id| Engine::at(o, id));
-            let y = b.additional_schema.map(|id| Engine::at(u, id));
-            self.compare(ctx, x, y);
-        }
-        ctx.leave();
+        self.compare_additional(
+            ctx,
+            "additionalProperties",
+            (o, a.permits_additional, a.additional_schema),
+            (u, b.permits_additional, b.additional_schema),
+            [
+                DT::ADDITIONAL_PROPERTIES_ADDED,
+                DT::ADDITIONAL_PROPERTIES_REMOVED,
+                DT::ADDITIONAL_PROPERTIES_EXTENDED,
+                DT::ADDITIONAL_PROPERTIES_NARROWED,
+            ],
+        );
 
         // unevaluatedProperties
         self.compare_unevaluated(
@@ -240,6 +224,48 @@ impl<'a> Engine<'a> {
     }
 
     /// `types` = [ADDED, REMOVED, EXTENDED, NARROWED].
+    /// The open-content tail shared by arrays and objects: the `additional*` schema, else a
+    /// non-trivial `unevaluated*` schema when additional content is permitted.
+    pub(crate) fn additional_partial(
+        &self,
+        s: SRef,
+        permits: bool,
+        additional: Option<NodeId>,
+        unevaluated: Option<NodeId>,
+    ) -> Option<NodeId> {
+        if additional.is_some() {
+            return additional;
+        }
+        let u = unevaluated.filter(|_| permits)?;
+        let k = &self.node(Engine::at(s, u)).kind;
+        (!matches!(k, Kind::False) && !k.is_empty_schema()).then_some(u)
+    }
+
+    /// `additionalItems` / `additionalProperties`: each side is (root, permits, schema);
+    /// `types` = [ADDED, REMOVED, EXTENDED, NARROWED].
+    pub(crate) fn compare_additional(
+        &mut self,
+        ctx: &mut DiffCtx,
+        keyword: &str,
+        a: (SRef, bool, Option<NodeId>),
+        b: (SRef, bool, Option<NodeId>),
+        types: [DT; 4],
+    ) {
+        let [added, removed, extended, narrowed] = types;
+        let ((o, a_permits, a_schema), (u, b_permits, b_schema)) = (a, b);
+        ctx.enter(keyword);
+        if a_permits != b_permits {
+            ctx.add(if b_permits { added } else { removed });
+        } else if a_schema.is_none() && b_schema.is_some() {
+            ctx.add(narrowed);
+        } else if b_schema.is_none() && a_schema.is_some() {
+            ctx.add(extended);
+        } else {
+            self.compare(ctx, a_schema.map(|id| Engine::at(o, id)), b_schema.map(|id| Engine::at(u, id)));
+        }
+        ctx.leave();
+    }
+
     pub(crate) fn compare_unevaluated(
         &mut self,
         ctx: &mut DiffCtx,

@@ -1,0 +1,41 @@
+# Shared helpers for the bench/run-*.sh scripts; source it after `cd` to the repository root.
+#   bench_init [--kafka]   makes $data (a temp dir) and $pids, and on exit kills every pid in
+#                          $pids, then (with --kafka) stops the Kafka clusters started under
+#                          $LOCKSTEP_KAFKA_HOME=$data/kafka, and removes $data.
+#   free_port              prints a free TCP port on 127.0.0.1.
+#   wait_up URL            waits up to 30 s for a 200 from URL/; else prints the logs in $data, exits.
+#   field JSON KEY         prints one top-level field of a JSON object (floats rounded to
+#                          $field_decimals places when that is set).
+
+bench_init() {
+  data="$(mktemp -d)"
+  pids=()
+  bench_kafka=""
+  if [ "${1:-}" = --kafka ]; then
+    bench_kafka=1
+    export LOCKSTEP_KAFKA_HOME="$data/kafka"
+  fi
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -z "$bench_kafka" ] || scripts/kafka stop-all
+  rm -rf "$data"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_up() {
+  for _ in $(seq 1 300); do curl -sf -o /dev/null "$1/" && return 0; sleep 0.1; done
+  echo "no 200 from $1/ within 30 s; logs:" >&2
+  tail -20 "$data"/*.log >&2
+  exit 1
+}
+
+field() {
+  python3 -c "import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; d=sys.argv[3]
+print(f'{v:.{int(d)}f}' if d and isinstance(v,float) else v)" "$1" "$2" "${field_decimals:-}"
+}
