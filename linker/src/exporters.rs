@@ -118,6 +118,18 @@ fn is_secret(key: &str) -> bool {
     SECRET_KEYS.contains(&key) || key.contains("password")
 }
 
+/// Apply a config update: `null` removes a key, and a masked secret sent back unchanged keeps
+/// the secret.
+fn merge_config(config: &mut BTreeMap<String, String>, update: impl IntoIterator<Item = (String, Value)>) {
+    for (k, v) in update {
+        if v.is_null() {
+            config.remove(&k);
+        } else if !(is_secret(&k) && v.as_str() == Some(HIDDEN)) {
+            config.insert(k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+        }
+    }
+}
+
 fn masked(config: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     config.iter().map(|(k, v)| (k.clone(), if is_secret(k) { HIDDEN.to_string() } else { v.clone() })).collect()
 }
@@ -509,14 +521,7 @@ async fn update(State(m): State<Mgr>, UrlPath(name): UrlPath<String>, headers: H
         info.subject_rename_format = f;
     }
     if let Some(c) = req.config {
-        for (k, v) in c {
-            if v.is_null() {
-                info.config.remove(&k);
-            } else if !(is_secret(&k) && v.as_str() == Some(HIDDEN)) {
-                // A masked secret sent back unchanged keeps the secret.
-                info.config.insert(k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
-            }
-        }
+        merge_config(&mut info.config, c);
     }
     replace(&m, ex, info).await?;
     ok(json!({ "name": name }))
@@ -566,13 +571,7 @@ async fn put_config(
     let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     require_paused(ex)?;
     let mut info = ex.info.clone();
-    for (k, v) in update {
-        if v.is_null() {
-            info.config.remove(&k);
-        } else if !(is_secret(&k) && v.as_str() == Some(HIDDEN)) {
-            info.config.insert(k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
-        }
-    }
+    merge_config(&mut info.config, update);
     replace(&m, ex, info).await?;
     ok(json!({ "name": name }))
 }
