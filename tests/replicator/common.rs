@@ -111,6 +111,14 @@ pub fn read_all(bootstrap: &str, topic: &str, expect: usize, within: Duration) -
         }
     }
     out.sort_by_key(|r| (r.0, r.1));
+    if out.len() < expect {
+        // Say where the records are missing: per partition, read versus the log's end.
+        for p in 0..assigned {
+            let got = out.iter().filter(|r| r.0 == p as i32).count();
+            let marks = c.fetch_watermarks(topic, p as i32, Duration::from_secs(5));
+            eprintln!("read_all {topic} at {bootstrap}: partition {p}: read {got}, watermarks {marks:?}");
+        }
+    }
     out
 }
 

@@ -169,7 +169,14 @@ async fn a_thousand_groups_checkpoint_in_one_interval_and_opted_in_groups_sync_f
         .delivery("at-least-once");
     let conf = spec.write(&s, "many");
     let _r = Replicator::start(&conf);
-    assert_eq!(read_all(&dst(), &topic, 400, Duration::from_secs(60)).len(), 400);
+    let copied = read_all(&dst(), &topic, 400, Duration::from_secs(60));
+    if copied.len() != 400 {
+        let c: BaseConsumer = cfg(&src()).create().unwrap();
+        for p in 0..2 {
+            eprintln!("source partition {p}: watermarks {:?}", c.fetch_watermarks(&topic, p, Duration::from_secs(5)));
+        }
+    }
+    assert_eq!(copied.len(), 400);
     // Within about one interval after the copy caught up, every group has its checkpoint.
     let c: BaseConsumer = cfg(&dst()).create().unwrap();
     let cp_topic = format!("lockstep-checkpoints.{}", spec.name);
