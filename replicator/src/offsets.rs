@@ -38,8 +38,10 @@ const SYNCS_KEPT: usize = 50_000;
 
 #[derive(Default)]
 struct PartitionSyncs {
-    /// Anchors where the delta changes, oldest first.
-    anchors: VecDeque<(i64, i64)>,
+    /// Anchors where the delta changes, oldest first. An anchor marked `end` closes a run of
+    /// continuous copying: nothing between it and the next anchor translates (another process
+    /// copied that stretch, or nobody did).
+    anchors: VecDeque<Anchor>,
     /// The newest anchor recorded (whether kept or not): nothing beyond it translates.
     reach: Option<(i64, i64)>,
 }
@@ -61,15 +63,31 @@ impl Syncs {
         }
         ps.reach = Some((src, dst));
         match ps.anchors.back_mut() {
-            Some(b) if b.0 == src => b.1 = dst,
-            Some(b) if b.1 - b.0 == dst - src => {}
-            _ => {
-                ps.anchors.push_back((src, dst));
-                if ps.anchors.len() > SYNCS_KEPT {
-                    ps.anchors.pop_front();
+            Some(b) if b.s == src && !b.end => b.d = dst,
+            Some(b) if !b.end && b.d - b.s == dst - src => {}
+            _ => ps.push(Anchor { s: src, d: dst, end: false }),
+        }
+    }
+
+    /// This process starts copying a partition again at source offset `src`, its first copy
+    /// landing at or after `dst`. Unless that continues exactly where its own copying of the
+    /// partition stopped, the stretch in between (copied by another process, or after a
+    /// restart) does not translate from what this process knows.
+    pub fn restart(&self, dest_topic: &str, partition: i32, src: i64, dst: i64) {
+        {
+            let mut map = self.map.lock();
+            let key = (dest_topic.to_string(), partition);
+            if let Some(ps) = map.get_mut(&key) {
+                match ps.reach {
+                    Some(r) if r == (src, dst) => {}
+                    Some((s, d)) if s <= src => ps.push(Anchor { s, d, end: true }),
+                    _ => {
+                        map.remove(&key);
+                    }
                 }
             }
         }
+        self.record(dest_topic, partition, src, dst);
     }
 
     /// The destination offset a group that committed source offset `committed` resumes at:
@@ -85,13 +103,33 @@ impl Syncs {
         if committed == reach.0 {
             return Some(reach.1);
         }
-        let i = ps.anchors.partition_point(|(s, _)| *s <= committed);
-        let (s, d) = *ps.anchors.get(i.checked_sub(1)?)?;
-        if s == committed {
-            return Some(d);
+        let i = ps.anchors.partition_point(|a| a.s <= committed);
+        let a = *ps.anchors.get(i.checked_sub(1)?)?;
+        if a.s == committed {
+            // Several anchors at one offset (a run's end and the next run's start): the last.
+            return Some(a.d);
         }
-        let next = ps.anchors.get(i).copied().unwrap_or(reach);
-        Some((committed - s + d).min(next.1))
+        if a.end {
+            return None;
+        }
+        let next = ps.anchors.get(i).map_or(reach.1, |n| n.d);
+        Some((committed - a.s + a.d).min(next))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    s: i64,
+    d: i64,
+    end: bool,
+}
+
+impl PartitionSyncs {
+    fn push(&mut self, a: Anchor) {
+        self.anchors.push_back(a);
+        if self.anchors.len() > SYNCS_KEPT {
+            self.anchors.pop_front();
+        }
     }
 }
 
@@ -382,5 +420,34 @@ mod tests {
         assert_eq!(s.translate("t", 1, 5), None);
         s.record("t", 0, 10, 11); // behind the reach: ignored
         assert_eq!(s.translate("t", 0, 12), Some(17));
+    }
+
+    #[test]
+    fn a_partition_copied_elsewhere_in_between_does_not_translate_across_the_gap() {
+        let s = Syncs::default();
+        s.restart("t", 0, 0, 0);
+        for o in 0..100 {
+            s.record("t", 0, o, o);
+        }
+        s.record("t", 0, 100, 100);
+        // Another process copied 100..200 (with markers: the delta changed there); this one
+        // gets the partition back at 200, whose copies land from 260 on.
+        s.restart("t", 0, 200, 260);
+        for o in 200..250 {
+            s.record("t", 0, o, o + 60);
+        }
+        assert_eq!(s.translate("t", 0, 50), Some(50));
+        assert_eq!(s.translate("t", 0, 100), Some(100), "the end of this process's own run is exact");
+        assert_eq!(s.translate("t", 0, 150), None, "copied by someone else: unknown here");
+        assert_eq!(s.translate("t", 0, 200), Some(260));
+        assert_eq!(s.translate("t", 0, 249), Some(309));
+        // Continuing exactly where it stopped keeps everything translatable.
+        s.record("t", 0, 250, 310);
+        s.restart("t", 0, 250, 310);
+        assert_eq!(s.translate("t", 0, 225), Some(285));
+        // A restart behind what it knows (nothing can be trusted): start over.
+        s.restart("t", 0, 10, 500);
+        assert_eq!(s.translate("t", 0, 50), None);
+        assert_eq!(s.translate("t", 0, 10), Some(500));
     }
 }

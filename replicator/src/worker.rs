@@ -197,7 +197,7 @@ impl Worker {
                     tracing::info!(topic = %a.topic, partition = a.partition, from = a.from, worker = self.index, "replicating partition");
                     let dest = self.cfg.destination_topic(&a.topic);
                     // A start anchor: copies of `from` on land at or after the destination's end.
-                    self.syncs.record(&dest, a.partition, a.from, a.dest_end);
+                    self.syncs.restart(&dest, a.partition, a.from, a.dest_end);
                     self.shared.assigned(&a.topic, a.partition, a.from, self.index);
                     let framing = self.cfg.framing(&a.topic);
                     self.parts.insert(
