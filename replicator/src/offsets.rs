@@ -5,7 +5,10 @@
 //!   Every copied record is such a pair; only those where the source→destination delta changes
 //!   are kept (aborted source transactions, control records, loop-skipped or dead-lettered
 //!   records, compaction gaps, the destination's own transaction markers), plus the end of every
-//!   committed batch, so every committed source offset translates exactly.
+//!   committed batch, so every committed source offset translates exactly — within what this
+//!   process copied itself. Anchors live in memory: after a restart, or for a stretch another
+//!   process copied before a partition moved here, a commit translates to the start of that
+//!   stretch (re-reads it, skips nothing).
 //! - **Checkpoints**: every `checkpoint_interval`, the committed offsets of the source consumer
 //!   groups (those matching `offsets.groups`) are fetched in one batch through one admin client,
 //!   translated and written to the compacted topic `lockstep-checkpoints.<name>` on the
@@ -39,8 +42,8 @@ const SYNCS_KEPT: usize = 50_000;
 #[derive(Default)]
 struct PartitionSyncs {
     /// Anchors where the delta changes, oldest first. An anchor marked `end` closes a run of
-    /// continuous copying: nothing between it and the next anchor translates (another process
-    /// copied that stretch, or nobody did).
+    /// continuous copying: between it and the next anchor (a stretch another process copied)
+    /// only a safe bound is known.
     anchors: VecDeque<Anchor>,
     /// The newest anchor recorded (whether kept or not): nothing beyond it translates.
     reach: Option<(i64, i64)>,
@@ -72,7 +75,8 @@ impl Syncs {
     /// This process starts copying a partition again at source offset `src`, its first copy
     /// landing at or after `dst`. Unless that continues exactly where its own copying of the
     /// partition stopped, the stretch in between (copied by another process, or after a
-    /// restart) does not translate from what this process knows.
+    /// restart) translates only to the run's end: a group resuming there re-reads that stretch's
+    /// copies before its commit, and skips nothing.
     pub fn restart(&self, dest_topic: &str, partition: i32, src: i64, dst: i64) {
         {
             let mut map = self.map.lock();
@@ -110,7 +114,8 @@ impl Syncs {
             return Some(a.d);
         }
         if a.end {
-            return None;
+            // Every copy of `a.s` and later lands at `a.d` or later.
+            return Some(a.d);
         }
         let next = ps.anchors.get(i).map_or(reach.1, |n| n.d);
         Some((committed - a.s + a.d).min(next))
@@ -423,7 +428,7 @@ mod tests {
     }
 
     #[test]
-    fn a_partition_copied_elsewhere_in_between_does_not_translate_across_the_gap() {
+    fn a_partition_copied_elsewhere_in_between_translates_no_further_than_its_own_run() {
         let s = Syncs::default();
         s.restart("t", 0, 0, 0);
         for o in 0..100 {
@@ -438,7 +443,8 @@ mod tests {
         }
         assert_eq!(s.translate("t", 0, 50), Some(50));
         assert_eq!(s.translate("t", 0, 100), Some(100), "the end of this process's own run is exact");
-        assert_eq!(s.translate("t", 0, 150), None, "copied by someone else: unknown here");
+        // Copied by someone else: never past the run's end (which may re-read, never skips).
+        assert_eq!(s.translate("t", 0, 150), Some(100));
         assert_eq!(s.translate("t", 0, 200), Some(260));
         assert_eq!(s.translate("t", 0, 249), Some(309));
         // Continuing exactly where it stopped keeps everything translatable.
