@@ -247,28 +247,36 @@ async fn list(State(app): State<Shared>, p: Params) -> Response {
     let prefix = p.get("subjectPrefix").unwrap_or("");
     let deleted = p.flag("deleted");
     let latest_only = p.flag("latestOnly");
-    let mut items = Vec::new();
+    // Choose the page first, render only it: the security layer reads a long listing in pages.
+    let mut items: Vec<(&String, &VersionEntry)> = Vec::new();
     for (name, s) in sorted_subjects(&st) {
         if !prefix_matches(prefix, name) {
             continue;
         }
-        let versions: Vec<&VersionEntry> = s.versions.values().filter(|v| deleted || !v.deleted).collect();
-        let chosen: Vec<&VersionEntry> =
-            if latest_only { versions.last().copied().into_iter().collect() } else { versions };
-        items.extend(chosen.into_iter().map(|v| render_version(name, v)));
+        let mut versions = s.versions.values().filter(|v| deleted || !v.deleted);
+        if latest_only {
+            items.extend(versions.next_back().map(|v| (name, v)));
+        } else {
+            items.extend(versions.map(|v| (name, v)));
+        }
     }
-    ok(&p.page(items, 1000, 1000))
+    let page: Vec<Value> = p.page(items, 1000, 1000).into_iter().map(|(name, v)| render_version(name, v)).collect();
+    ok(&page)
 }
 
 /// Subjects ordered as Confluent lists them: by context (default first), then name.
 pub fn sorted_subjects(st: &RegState) -> Vec<(&String, &crate::state::SubjectEntry)> {
-    let mut v: Vec<_> = st.subjects.iter().collect();
-    v.sort_by(|(a, _), (b, _)| {
-        let (qa, qb) = (QualifiedSubject::parse(a), QualifiedSubject::parse(b));
-        match (qa, qb) {
-            (Some(qa), Some(qb)) => (qa.context, qa.name).cmp(&(qb.context, qb.name)),
-            _ => a.cmp(b),
-        }
+    let mut v: Vec<_> = st
+        .subjects
+        .iter()
+        .map(|(name, s)| {
+            let key = QualifiedSubject::parse(name).map(|q| (q.context, q.name));
+            (key, name, s)
+        })
+        .collect();
+    v.sort_by(|(ka, a, _), (kb, b, _)| match (ka, kb) {
+        (Some(ka), Some(kb)) => ka.cmp(kb),
+        _ => a.cmp(b),
     });
-    v
+    v.into_iter().map(|(_, name, s)| (name, s)).collect()
 }
