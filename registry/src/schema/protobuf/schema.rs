@@ -52,6 +52,7 @@ impl ProtobufSchema {
                 .map_err(|e| ProtobufError(format!("Could not parse Protobuf reference '{name}' - {e}")))?;
             refs.push(RefFile { name: (*name).to_string(), text: (*ref_text).to_string(), ast });
         }
+        precheck(&file)?;
         let pool = compile(text, references)?;
         let name = first_type_name(&file);
         let canonical = if normalize {
