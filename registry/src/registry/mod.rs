@@ -55,6 +55,8 @@ pub struct RegistryConfig {
     pub write_timeout: Duration,
     /// This registry's instance id (`lockstepInstanceId` in `/v1/metadata/id`; links use it for provenance).
     pub instance_id: String,
+    /// Work one request's parsing, reference resolution and checks may do (422/42290 past it).
+    pub work: crate::budget::WorkLimit,
 }
 
 impl Default for RegistryConfig {
@@ -65,6 +67,7 @@ impl Default for RegistryConfig {
             cluster_id: "lockstep".into(),
             write_timeout: Duration::from_secs(10),
             instance_id: String::new(),
+            work: crate::budget::WorkLimit::default(),
         }
     }
 }
@@ -331,6 +334,8 @@ impl Registry {
 
     /// Run CPU-heavy work (parsing, canonicalizing, compatibility checks) on the blocking pool,
     /// at most [`cpu_slots`] at once, so it never stalls the async workers that serve reads.
+    /// The work runs under the request work budget: past it the answer is 422/42290, whatever
+    /// `work` returned.
     pub(super) async fn on_cpu<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Registry) -> ApiResult<T> + Send + 'static,
@@ -340,7 +345,10 @@ impl Registry {
             self.cpu.clone().acquire_owned().await.map_err(|_| ApiError::store("the registry is shutting down"))?;
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work(&me)
+            match crate::budget::run(me.config.work, || work(&me)) {
+                (_, Some(over)) => Err(over.to_api_error()),
+                (out, None) => out,
+            }
         });
         task.await.map_err(|e| ApiError::store(format!("a parsing task failed: {e}")))?
     }

@@ -191,6 +191,10 @@ impl Closure {
             // `Dependency::flatten` order: here it needs only its own entry (its name may differ).
             let inner = if self.expanded.insert((target.clone(), v.version)) {
                 self.bytes += v.schema.schema.len();
+                if !crate::budget::charge_each(v.schema.schema.len(), 1) {
+                    // The request's work budget is spent (the caller answers 42290).
+                    return Err(ApiError::invalid_schema("Invalid schema: request work limit exceeded"));
+                }
                 if self.expanded.len() > MAX_REFERENCED_SCHEMAS {
                     return Err(ApiError::invalid_schema(format!(
                         "Invalid schema: it references more than {MAX_REFERENCED_SCHEMAS} schemas directly and indirectly"

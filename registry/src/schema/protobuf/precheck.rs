@@ -26,6 +26,9 @@ pub(super) fn precheck_allowing(file: &FileAst, allowed: usize) -> Result<(), Pr
     for t in &file.types {
         check_type(&mut found, &prefix, t, proto2);
     }
+    if crate::budget::spent() {
+        return Err(ProtobufError("Invalid Protobuf schema - request work limit exceeded".to_string()));
+    }
     found.finish(allowed)
 }
 
@@ -113,6 +116,8 @@ fn check_message(found: &mut Found, prefix: &str, m: &MessageEl, proto2: bool) {
     }
 
     let ranges = sorted_ranges(&m.reserveds);
+    // protox tests each field against each reserved range: that is the work to charge.
+    crate::budget::charge_each(fields.len().saturating_mul(ranges.len()), 1);
     let mut numbers: HashSet<i32> = HashSet::with_capacity(fields.len());
     for f in &fields {
         if !numbers.insert(f.tag) {
@@ -145,6 +150,7 @@ fn check_enum(found: &mut Found, prefix: &str, e: &EnumEl) {
         }
     }
     let ranges = sorted_ranges(&e.reserveds);
+    crate::budget::charge_each(e.constants.len().saturating_mul(ranges.len()), 1);
     let mut numbers: HashSet<i32> = HashSet::with_capacity(e.constants.len());
     for c in &e.constants {
         if let Some((a, b)) = containing(&ranges, c.tag) {

@@ -135,7 +135,7 @@ pub fn check_compatibility(
     reader_is_new: bool,
 ) -> Vec<Incompatibility> {
     let (reader_word, writer_word) = if reader_is_new { ("new", "old") } else { ("old", "new") };
-    schema_diff(writer, reader)
+    crate::budget::ensure(|| schema_diff(writer, reader))
         .into_iter()
         .filter(|d| !d.kind.is_compatible())
         .map(|d| {
