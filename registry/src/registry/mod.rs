@@ -16,6 +16,8 @@
 
 mod commit;
 mod contracts;
+#[cfg(test)]
+mod cpu_tests;
 mod deletes;
 mod prepare;
 mod reads;
