@@ -188,7 +188,7 @@ pub struct Registry {
     visible: watch::Sender<u64>,
     /// Every record of the log with its offset (the change feed); entries at or after the
     /// committed position are not yet visible.
-    feed: parking_lot::RwLock<Vec<(u64, LogRecord)>>,
+    feed: parking_lot::RwLock<crate::store::compact::Feed>,
     /// Offsets of records the shared-log reader skipped (lost races), until their writer looks.
     rejected: parking_lot::Mutex<HashSet<u64>>,
     /// Snapshots of the writer's state waiting for their batch to become durable.
@@ -261,7 +261,7 @@ impl Registry {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             backend,
             visible,
-            feed: parking_lot::RwLock::new(feed),
+            feed: parking_lot::RwLock::new(crate::store::compact::Feed::new(feed)),
             rejected: parking_lot::Mutex::new(HashSet::new()),
             waiting: parking_lot::Mutex::new(VecDeque::new()),
             durable,
@@ -289,12 +289,7 @@ impl Registry {
                 set.retain(|o| *o >= floor);
             }
         }
-        {
-            let mut feed = self.feed.write();
-            let tail: Vec<LogRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
-            feed.extend(batch);
-            crate::store::compact::redact_feed(&mut feed, &tail);
-        }
+        self.feed.write().append(batch);
         let pos = st.position;
         self.committed.store(Arc::new(st));
         self.visible.send_replace(pos);
@@ -305,10 +300,7 @@ impl Registry {
     /// Visible records at offsets ≥ `from` (at most `limit`) and the offset to ask for next.
     pub fn changes(&self, from: u64, limit: usize) -> (Vec<(u64, LogRecord)>, u64) {
         let visible = self.snapshot().position;
-        let feed = self.feed.read();
-        let start = feed.partition_point(|(o, _)| *o < from);
-        let out: Vec<(u64, LogRecord)> =
-            feed[start..].iter().take_while(|(o, _)| *o < visible).take(limit).cloned().collect();
+        let out = self.feed.read().page(from, visible, limit);
         let next = out.last().map_or(from, |(o, _)| o + 1);
         (out, next)
     }
