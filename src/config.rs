@@ -25,6 +25,13 @@ pub struct RegistryArgs {
     /// Largest schema accepted, in bytes (42209 above it) [default: 1048576].
     #[arg(long, env = "LOCKSTEP_MAX_SCHEMA_BYTES")]
     max_schema_bytes: Option<usize>,
+    /// Work one request's parsing, reference resolution and compatibility checks may do, in units
+    /// (about one per byte parsed; 422/42290 past it) [default: 50000000].
+    #[arg(long, env = "LOCKSTEP_MAX_REQUEST_WORK")]
+    max_request_work: Option<u64>,
+    /// Time one request's parsing and checks may take, in ms (422/42290 past it) [default: off].
+    #[arg(long, env = "LOCKSTEP_MAX_REQUEST_WORK_MS")]
+    max_request_work_ms: Option<u64>,
     /// Keep the log in Kafka (the `_schemas` topic) instead of the data dir: HOST:PORT[,…].
     /// Several nodes may share one topic; a topic written by Confluent Schema Registry is read as is.
     #[arg(long, env = "LOCKSTEP_KAFKA_BOOTSTRAP")]
@@ -103,6 +110,8 @@ struct FileSettings {
     data_dir: Option<PathBuf>,
     default_compatibility: Option<String>,
     max_schema_bytes: Option<usize>,
+    max_request_work: Option<u64>,
+    max_request_work_ms: Option<u64>,
     kafka_bootstrap: Option<String>,
     kafka_topic: Option<String>,
     kafka_replication_factor: Option<i32>,
@@ -259,6 +268,14 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
         registry: RegistryConfig {
             default_compatibility,
             max_schema_bytes: args.max_schema_bytes.or(file.max_schema_bytes).unwrap_or(defaults.max_schema_bytes),
+            work: registry::budget::WorkLimit {
+                units: args.max_request_work.or(file.max_request_work).unwrap_or(defaults.work.units),
+                time: args
+                    .max_request_work_ms
+                    .or(file.max_request_work_ms)
+                    .filter(|ms| *ms > 0)
+                    .map(std::time::Duration::from_millis),
+            },
             write_timeout: timeout,
             ..defaults
         },
@@ -392,6 +409,26 @@ mod tests {
         let path = dir.join("bad.toml");
         std::fs::write(&path, "[registry]\nlisen = 1\n").unwrap();
         assert!(resolve(RegistryArgs { config: Some(path), ..Default::default() }).is_err());
+    }
+
+    #[test]
+    fn the_request_work_limit_comes_from_file_and_flags() {
+        let s = resolve(RegistryArgs::default()).unwrap();
+        assert_eq!(s.registry.work, registry::budget::WorkLimit::default());
+        let dir = tempfile_dir();
+        let path = dir.join("work.toml");
+        std::fs::write(&path, "[registry]\nmax_request_work = 1000\nmax_request_work_ms = 250\n").unwrap();
+        let s = resolve(RegistryArgs { config: Some(path.clone()), ..Default::default() }).unwrap();
+        let want = registry::budget::WorkLimit { units: 1000, time: Some(std::time::Duration::from_millis(250)) };
+        assert_eq!(s.registry.work, want);
+        let args = RegistryArgs {
+            config: Some(path),
+            max_request_work: Some(7),
+            max_request_work_ms: Some(0),
+            ..Default::default()
+        };
+        let s = resolve(args).unwrap();
+        assert_eq!(s.registry.work, registry::budget::WorkLimit { units: 7, time: None });
     }
 
     #[test]

@@ -7,6 +7,8 @@ mod common;
 
 #[path = "api/aliases.rs"]
 mod aliases;
+#[path = "api/budget.rs"]
+mod budget;
 #[path = "api/changes.rs"]
 mod changes;
 #[path = "api/compatibility.rs"]

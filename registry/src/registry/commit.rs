@@ -140,12 +140,8 @@ impl Registry {
             drop(w);
             return self.wait_durable(pos).await;
         }
-        {
-            let mut feed = self.feed.write();
-            let start = w.pending.position;
-            feed.extend(records.iter().enumerate().map(|(i, r)| (start + i as u64, r.clone())));
-            crate::store::compact::redact_feed(&mut feed, &records);
-        }
+        let start = w.pending.position;
+        self.feed.write().append(records.iter().enumerate().map(|(i, r)| (start + i as u64, r.clone())));
         for r in &records {
             w.pending.apply(r);
         }
@@ -196,7 +192,7 @@ impl Registry {
         let mut w = self.writer.lock().await;
         w.pending = (*self.committed.load_full()).clone();
         let pos = w.pending.position;
-        self.feed.write().retain(|(o, _)| *o < pos);
+        self.feed.write().truncate(pos);
         self.waiting.lock().clear();
         let _ = self.durable.send_replace(Err(message.clone()));
         ApiError::store(format!("Error while writing to the log store: {message}"))

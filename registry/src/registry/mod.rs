@@ -16,6 +16,8 @@
 
 mod commit;
 mod contracts;
+#[cfg(test)]
+mod cpu_tests;
 mod deletes;
 mod prepare;
 mod reads;
@@ -55,6 +57,8 @@ pub struct RegistryConfig {
     pub write_timeout: Duration,
     /// This registry's instance id (`lockstepInstanceId` in `/v1/metadata/id`; links use it for provenance).
     pub instance_id: String,
+    /// Work one request's parsing, reference resolution and checks may do (422/42290 past it).
+    pub work: crate::budget::WorkLimit,
 }
 
 impl Default for RegistryConfig {
@@ -65,6 +69,7 @@ impl Default for RegistryConfig {
             cluster_id: "lockstep".into(),
             write_timeout: Duration::from_secs(10),
             instance_id: String::new(),
+            work: crate::budget::WorkLimit::default(),
         }
     }
 }
@@ -183,7 +188,7 @@ pub struct Registry {
     visible: watch::Sender<u64>,
     /// Every record of the log with its offset (the change feed); entries at or after the
     /// committed position are not yet visible.
-    feed: parking_lot::RwLock<Vec<(u64, LogRecord)>>,
+    feed: parking_lot::RwLock<crate::store::compact::Feed>,
     /// Offsets of records the shared-log reader skipped (lost races), until their writer looks.
     rejected: parking_lot::Mutex<HashSet<u64>>,
     /// Snapshots of the writer's state waiting for their batch to become durable.
@@ -256,7 +261,7 @@ impl Registry {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             backend,
             visible,
-            feed: parking_lot::RwLock::new(feed),
+            feed: parking_lot::RwLock::new(crate::store::compact::Feed::new(feed)),
             rejected: parking_lot::Mutex::new(HashSet::new()),
             waiting: parking_lot::Mutex::new(VecDeque::new()),
             durable,
@@ -284,12 +289,7 @@ impl Registry {
                 set.retain(|o| *o >= floor);
             }
         }
-        {
-            let mut feed = self.feed.write();
-            let tail: Vec<LogRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
-            feed.extend(batch);
-            crate::store::compact::redact_feed(&mut feed, &tail);
-        }
+        self.feed.write().append(batch);
         let pos = st.position;
         self.committed.store(Arc::new(st));
         self.visible.send_replace(pos);
@@ -300,10 +300,7 @@ impl Registry {
     /// Visible records at offsets ≥ `from` (at most `limit`) and the offset to ask for next.
     pub fn changes(&self, from: u64, limit: usize) -> (Vec<(u64, LogRecord)>, u64) {
         let visible = self.snapshot().position;
-        let feed = self.feed.read();
-        let start = feed.partition_point(|(o, _)| *o < from);
-        let out: Vec<(u64, LogRecord)> =
-            feed[start..].iter().take_while(|(o, _)| *o < visible).take(limit).cloned().collect();
+        let out = self.feed.read().page(from, visible, limit);
         let next = out.last().map_or(from, |(o, _)| o + 1);
         (out, next)
     }
@@ -331,6 +328,8 @@ impl Registry {
 
     /// Run CPU-heavy work (parsing, canonicalizing, compatibility checks) on the blocking pool,
     /// at most [`cpu_slots`] at once, so it never stalls the async workers that serve reads.
+    /// The work runs under the request work budget: past it the answer is 422/42290, whatever
+    /// `work` returned.
     pub(super) async fn on_cpu<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Registry) -> ApiResult<T> + Send + 'static,
@@ -340,7 +339,10 @@ impl Registry {
             self.cpu.clone().acquire_owned().await.map_err(|_| ApiError::store("the registry is shutting down"))?;
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work(&me)
+            match crate::budget::run(me.config.work, || work(&me)) {
+                (_, Some(over)) => Err(over.to_api_error()),
+                (out, None) => out,
+            }
         });
         task.await.map_err(|e| ApiError::store(format!("a parsing task failed: {e}")))?
     }

@@ -25,6 +25,43 @@ impl Registry {
         let mut closure = Closure::default();
         closure.resolve(st, referrer, refs, allow_deleted, 0)
     }
+    /// The schema a request names: its type, text and references. An empty schema means the
+    /// latest version's schema (Confluent: used to change only metadata).
+    fn requested_schema(
+        st: &State,
+        q: &QualifiedSubject,
+        req: &RegisterRequest,
+    ) -> ApiResult<(SchemaType, Arc<str>, Vec<SchemaReference>)> {
+        let text = req.schema.as_deref().unwrap_or("");
+        if text.trim().is_empty() {
+            let latest = st.subject(&q.qualified()).and_then(|s| s.latest_live());
+            let prev = latest.ok_or_else(|| ApiError::invalid_schema("Empty schema"))?;
+            return Ok((prev.schema.schema_type, prev.schema.schema.clone(), prev.schema.references.clone()));
+        }
+        let t = SchemaType::parse(req.schema_type.as_deref()).ok_or_else(|| {
+            ApiError::invalid_schema(format!("Invalid schema type {}", req.schema_type.as_deref().unwrap_or("")))
+        })?;
+        Ok((t, Arc::<str>::from(text), req.references.clone().unwrap_or_default()))
+    }
+
+    /// Would [`Self::prepare`] find this request's schema already parsed (no references, in the
+    /// parse cache)? Then preparing it is cheap enough for the request's own task.
+    pub(super) fn parse_is_cached(
+        &self,
+        st: &State,
+        q: &QualifiedSubject,
+        req: &RegisterRequest,
+        normalize: bool,
+    ) -> bool {
+        match Self::requested_schema(st, q, req) {
+            Ok((schema_type, text, refs)) if refs.is_empty() && text.len() <= self.config.max_schema_bytes => {
+                let normalize = self.normalize_for(st, q, normalize);
+                self.parse_cache.contains_key(&ParseKey { schema_type: schema_type.as_str(), normalize, text })
+            }
+            _ => false,
+        }
+    }
+
     /// Parse + canonicalize a request against `st`. Empty schema reuses the latest version's
     /// schema (Confluent: used to change only metadata).
     pub fn prepare(
@@ -34,17 +71,7 @@ impl Registry {
         req: &RegisterRequest,
         normalize: bool,
     ) -> ApiResult<Prepared> {
-        let latest = st.subject(&q.qualified()).and_then(|s| s.latest_live()).cloned();
-        let text = req.schema.as_deref().unwrap_or("");
-        let (schema_type, text, refs) = if text.trim().is_empty() {
-            let prev = latest.ok_or_else(|| ApiError::invalid_schema("Empty schema"))?;
-            (prev.schema.schema_type, prev.schema.schema.clone(), prev.schema.references.clone())
-        } else {
-            let t = SchemaType::parse(req.schema_type.as_deref()).ok_or_else(|| {
-                ApiError::invalid_schema(format!("Invalid schema type {}", req.schema_type.as_deref().unwrap_or("")))
-            })?;
-            (t, Arc::<str>::from(text), req.references.clone().unwrap_or_default())
-        };
+        let (schema_type, text, refs) = Self::requested_schema(st, q, req)?;
         if text.len() > self.config.max_schema_bytes {
             return Err(ApiError::schema_too_large(format!(
                 "Schema too large: {} bytes, the limit is {} bytes",
@@ -191,6 +218,10 @@ impl Closure {
             // `Dependency::flatten` order: here it needs only its own entry (its name may differ).
             let inner = if self.expanded.insert((target.clone(), v.version)) {
                 self.bytes += v.schema.schema.len();
+                if !crate::budget::charge_each(v.schema.schema.len(), 1) {
+                    // The request's work budget is spent (the caller answers 42290).
+                    return Err(ApiError::invalid_schema("Invalid schema: request work limit exceeded"));
+                }
                 if self.expanded.len() > MAX_REFERENCED_SCHEMAS {
                     return Err(ApiError::invalid_schema(format!(
                         "Invalid schema: it references more than {MAX_REFERENCED_SCHEMAS} schemas directly and indirectly"

@@ -44,7 +44,7 @@ impl Registry {
 
     /// Is this schema registered under the subject? (POST /subjects/{s}) Returns the snapshot it
     /// was looked up in, the subject it was found under (unqualified names fall back to other
-    /// contexts) and the version. Parsing runs on the CPU pool.
+    /// contexts) and the version. Parsing runs on the CPU pool, unless the schema is parsed already.
     pub async fn lookup(
         &self,
         subject_str: &str,
@@ -55,27 +55,26 @@ impl Registry {
         let st = self.snapshot();
         let subject = Self::find_subject(&st, subject_str, include_deleted)?;
         let q = QualifiedSubject::parse(&subject).ok_or_else(|| ApiError::subject_not_found(subject_str))?;
-        let snap = st.clone();
-        let name = subject.clone();
-        let found = self
-            .on_cpu(move |me| {
-                let find = |hash: state::SchemaHash| {
-                    let s = snap.subject(&name)?;
-                    s.versions.values().rev().find(|v| v.schema.hash == hash && (include_deleted || !v.deleted))
-                };
-                let prepared = me.prepare(&snap, &q, &req, normalize)?;
-                if let Some(v) = find(prepared.hash) {
-                    return Ok(Some(v.version));
-                }
-                // Again with the metadata a registration would store (config defaults and
-                // overrides, the latest version's metadata), as Confluent's lookup does.
-                let Some(metadata) = Self::contract_metadata(&snap, &q, &req) else { return Ok(None) };
-                let again = RegisterRequest { metadata: Some(metadata), ..req };
-                let prepared = me.prepare(&snap, &q, &again, normalize)?;
-                Ok(find(prepared.hash).map(|v| v.version))
-            })
-            .await?
-            .ok_or_else(ApiError::schema_not_found)?;
+        let (snap, name) = (st.clone(), subject.clone());
+        let cached = self.parse_is_cached(&st, &q, &req, normalize);
+        let work = move |me: &Registry| {
+            let find = |hash: state::SchemaHash| {
+                let s = snap.subject(&name)?;
+                s.versions.values().rev().find(|v| v.schema.hash == hash && (include_deleted || !v.deleted))
+            };
+            let prepared = me.prepare(&snap, &q, &req, normalize)?;
+            if let Some(v) = find(prepared.hash) {
+                return Ok(Some(v.version));
+            }
+            // Again with the metadata a registration would store (config defaults and
+            // overrides, the latest version's metadata), as Confluent's lookup does.
+            let Some(metadata) = Self::contract_metadata(&snap, &q, &req) else { return Ok(None) };
+            let again = RegisterRequest { metadata: Some(metadata), ..req };
+            let prepared = me.prepare(&snap, &q, &again, normalize)?;
+            Ok(find(prepared.hash).map(|v| v.version))
+        };
+        let found = if cached { work(self) } else { self.on_cpu(work).await };
+        let found = found?.ok_or_else(ApiError::schema_not_found)?;
         Ok((st, subject, found))
     }
 

@@ -171,7 +171,8 @@ impl Registry {
         }
     }
 
-    /// Prepare the request and check it against `st`, on the CPU pool.
+    /// Prepare the request and check it against `st`, on the CPU pool — or on this task when the
+    /// schema is already parsed and needs no check (a re-registration).
     async fn prepare_and_check(
         &self,
         st: &Arc<State>,
@@ -180,6 +181,14 @@ impl Registry {
         normalize: bool,
         force: bool,
     ) -> ApiResult<Checked> {
+        let merged = Self::registration_request(st, &ask.q, req);
+        let asked = merged.as_ref().unwrap_or(req);
+        if self.parse_is_cached(st, &ask.q, asked, normalize) {
+            let prepared = self.prepare(st, &ask.q, asked, normalize)?;
+            if !ask.needs_check(st, force) || ask.existing_live(st, &prepared.hash).is_some() {
+                return Ok(Checked { basis: self.check_basis(st, ask), prepared, problems: None });
+            }
+        }
         let (st, ask, req) = (st.clone(), ask.clone(), req.clone());
         self.on_cpu(move |me| {
             // Metadata from the config and the previous version (data contracts).

@@ -145,8 +145,28 @@ pub enum ParsedSchema {
 
 impl ParsedSchema {
     /// Parse and validate `text` of `schema_type` with its resolved references.
-    /// The error is the message for a 42201 response.
+    /// The error is the message for a 42201 response. The bytes parsed (the references'
+    /// included) and printed are charged to the work budget ([`crate::budget`]).
     pub fn parse(
+        schema_type: SchemaType,
+        text: &str,
+        deps: &[Dependency],
+        normalize: bool,
+    ) -> Result<ParsedSchema, String> {
+        crate::budget::ensure(|| {
+            let bytes = text.len() + Dependency::flatten(deps).iter().map(|d| d.len()).sum::<usize>();
+            if !crate::budget::charge_each(bytes, 1) {
+                return Err("request work limit exceeded".to_string());
+            }
+            let parsed = Self::parse_within_budget(schema_type, text, deps, normalize)?;
+            if !crate::budget::charge_each(parsed.canonical().len(), 1) {
+                return Err("request work limit exceeded".to_string());
+            }
+            Ok(parsed)
+        })
+    }
+
+    fn parse_within_budget(
         schema_type: SchemaType,
         text: &str,
         deps: &[Dependency],
@@ -342,6 +362,10 @@ pub struct Previous<'a> {
 /// (empty = compatible): the incompatibilities, then `{oldSchemaVersion: N}`, `{oldSchema: '...'}`
 /// and `{validateFields: 'false', compatibility: 'LEVEL'}`.
 pub fn check_compatibility(level: CompatibilityLevel, new: &ParsedSchema, previous: &[Previous<'_>]) -> Vec<String> {
+    crate::budget::ensure(|| check_within_budget(level, new, previous))
+}
+
+fn check_within_budget(level: CompatibilityLevel, new: &ParsedSchema, previous: &[Previous<'_>]) -> Vec<String> {
     if level == CompatibilityLevel::None {
         return Vec::new();
     }

@@ -15,6 +15,9 @@
 
 use std::collections::HashMap;
 
+mod feed;
+pub use feed::Feed;
+
 use super::record::{self, IdHighWaterValue, Key};
 use super::LogRecord;
 use crate::state::State;
@@ -160,30 +163,6 @@ pub fn open_view(records: Vec<(u64, LogRecord)>) -> (State, Vec<(u64, LogRecord)
     let mut records: Vec<Option<(u64, LogRecord)>> = records.into_iter().map(Some).collect();
     let feed = keep.into_iter().filter_map(|i| records[i].take()).collect();
     (state, feed)
-}
-
-/// After `added` (just appended to `feed`): drop the earlier feed records of every SCHEMA key
-/// `added` tombstones, so a hard-deleted schema's text is never served again. The tombstone
-/// itself stays (a follower learns of the delete); offsets of other records do not change.
-pub fn redact_feed(feed: &mut Vec<(u64, LogRecord)>, added: &[LogRecord]) {
-    let gone: Vec<Logical> = added
-        .iter()
-        .filter(|r| r.value.is_none())
-        .filter_map(|r| Key::decode(&r.key).ok())
-        .filter(|k| matches!(k, Key::Schema { .. }))
-        .filter_map(|k| logical(&k))
-        .collect();
-    if gone.is_empty() {
-        return;
-    }
-    let keep_from = feed.len() - added.len().min(feed.len());
-    let mut i = 0;
-    feed.retain(|(_, r)| {
-        i += 1;
-        i > keep_from
-            || r.value.is_none()
-            || !Key::decode(&r.key).ok().as_ref().and_then(logical).is_some_and(|l| gone.contains(&l))
-    });
 }
 
 /// Whether a compaction from `bytes` down to `kept_bytes` is worth a rewrite (saves a quarter).

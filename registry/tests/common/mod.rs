@@ -44,9 +44,14 @@ pub async fn start() -> Server {
 /// A registry over `path` (which the caller keeps alive). Waits a little for a previous server on
 /// the same directory to let go of its lock.
 pub async fn start_at(path: &Path) -> Server {
+    start_with(path, registry::RegistryConfig::default()).await
+}
+
+/// A registry over `path` with `config`.
+pub async fn start_with(path: &Path, config: registry::RegistryConfig) -> Server {
     let mut tries = 0;
     let reg = loop {
-        match registry::open_file_registry(path, registry::RegistryConfig::default()) {
+        match registry::open_file_registry(path, config.clone()) {
             Ok(r) => break r,
             Err(e) if tries < 100 => {
                 tries += 1;

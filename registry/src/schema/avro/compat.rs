@@ -69,7 +69,6 @@ pub(super) struct Checker<'a> {
     pub(super) writer: &'a AvroSchema,
     pub(super) memo: HashMap<(usize, usize), Option<Rc<Outcome>>>,
     pub(super) depth: usize,
-    pub(super) steps: usize,
     /// Set when Java would throw: the check ends with Confluent's exception message.
     pub(super) aborted: Option<String>,
 }
@@ -83,7 +82,9 @@ impl<'a> Checker<'a> {
         } else if self.depth >= MAX_CHECK_DEPTH {
             self.aborted = Some("schemas nest too deeply to compare".into());
             Outcome::default()
-        } else if self.steps >= MAX_CHECK_STEPS {
+        } else if !crate::budget::charge(crate::budget::PAIR) {
+            // Each reader/writer pair is charged to the request's work budget (unions of many
+            // records are quadratic).
             self.aborted = Some("schemas too complex to compare".into());
             Outcome::default()
         } else {
@@ -116,7 +117,6 @@ impl<'a> Checker<'a> {
 
     pub(super) fn calculate(&mut self, r: &'a Node, w: &'a Node, loc: &mut Vec<String>) -> Outcome {
         self.depth += 1;
-        self.steps += 1;
         let result = self.calculate_inner(r, w, loc);
         self.depth -= 1;
         result
@@ -257,8 +257,12 @@ impl<'a> Checker<'a> {
 /// semantics; every incompatibility found is returned (empty = compatible). `reader_is_new`
 /// selects Confluent's wording: the reader is "new" in a BACKWARD check, "old" in a FORWARD one.
 pub fn check_compatibility(reader: &AvroSchema, writer: &AvroSchema, reader_is_new: bool) -> Vec<Incompatibility> {
+    crate::budget::ensure(|| check_within_budget(reader, writer, reader_is_new))
+}
+
+fn check_within_budget(reader: &AvroSchema, writer: &AvroSchema, reader_is_new: bool) -> Vec<Incompatibility> {
     let (rw, ww) = if reader_is_new { ("new", "old") } else { ("old", "new") };
-    let mut checker = Checker { reader, writer, memo: HashMap::new(), depth: 0, steps: 0, aborted: None };
+    let mut checker = Checker { reader, writer, memo: HashMap::new(), depth: 0, aborted: None };
     let outcome = checker.fresh(&reader.root, &writer.root);
     if let Some(message) = checker.aborted {
         return vec![Incompatibility {

@@ -9,8 +9,6 @@ pub(super) const MAX_DEPTH: usize = 256;
 pub(super) const MAX_CHECK_DEPTH: usize = 300;
 /// Most incompatibilities collected for one check (Java's memoized results can multiply).
 pub(super) const MAX_INCOMPATIBILITIES: usize = 10_000;
-/// Most reader/writer pairs compared in one check (unions of many records are quadratic).
-pub(super) const MAX_CHECK_STEPS: usize = 1_000_000;
 
 /// An invalid schema; the message follows Avro Java's wording where practical.
 #[derive(Debug, Clone, PartialEq, Eq)]

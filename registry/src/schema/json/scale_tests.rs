@@ -44,7 +44,7 @@ fn wide_and_deep_all_of_compare_quickly() {
     let wide = all_of(300);
     let found = timed("check", || check_compatibility(&wide, &wide, true));
     assert!(found.is_empty(), "{:?}", found.first());
-    // Pairing subschemas is quadratic: past MAX_DIFF_STEPS pairs the check stops with a message.
+    // Pairing subschemas is quadratic: past the work budget (`crate::budget`) the check stops with a message.
     let wider = all_of(5_000);
     let found = timed("check", || check_compatibility(&wider, &wider, true));
     assert_eq!(found[0].error_type, "COMPATIBILITY_CHECK_ABORTED");

@@ -9,8 +9,6 @@ pub(super) const MAX_JSON_DEPTH: usize = 128;
 pub(super) const MAX_NUMBER_LEN: usize = 1000;
 /// Deepest nesting of schema pairs on the compatibility-check stack.
 pub(super) const MAX_DIFF_DEPTH: usize = 160;
-/// Total schema-pair comparisons one compatibility check may perform.
-pub(super) const MAX_DIFF_STEPS: usize = 1_000_000;
 /// Passes of the fixed-point iteration over recursive schemas.
 pub(super) const MAX_FIXPOINT_PASSES: usize = 32;
 /// Longest chain of `$ref` to `$ref` followed.

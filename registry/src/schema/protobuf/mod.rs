@@ -10,7 +10,8 @@
 //! The compatibility check walks the syntax trees the way Confluent's `diff` package does.
 //!
 //! Layout: `schema` (public interface) → `model` (syntax tree) → `parse`, `parse_decl`,
-//! `parse_option` (parser) → `builtins` (protox validation, built-in files) → `types` (type table)
+//! `parse_option` (parser) → `precheck` (repeated errors, in linear time) → `builtins` (protox
+//! validation, built-in files) → `types` (type table)
 //! → `print`, `print_options` (canonical printer) → `diff/` (compatibility, as Confluent's `diff`
 //! package) → `descriptor` (base64 `FileDescriptorProto` → .proto) → `serialized` (.proto → base64
 //! `FileDescriptorProto`, `?format=serialized`) → `tests`.
@@ -22,6 +23,7 @@ mod model;
 mod parse;
 mod parse_decl;
 mod parse_option;
+mod precheck;
 mod print;
 mod print_options;
 #[cfg(test)]
@@ -43,6 +45,7 @@ use diff::*;
 use model::*;
 use parse::*;
 use parse_option::*;
+use precheck::*;
 use print::*;
 use print_options::*;
 use schema::*;

@@ -52,6 +52,7 @@ impl ProtobufSchema {
                 .map_err(|e| ProtobufError(format!("Could not parse Protobuf reference '{name}' - {e}")))?;
             refs.push(RefFile { name: (*name).to_string(), text: (*ref_text).to_string(), ast });
         }
+        precheck(&file)?;
         let pool = compile(text, references)?;
         let name = first_type_name(&file);
         let canonical = if normalize {
@@ -134,7 +135,7 @@ pub fn check_compatibility(
     reader_is_new: bool,
 ) -> Vec<Incompatibility> {
     let (reader_word, writer_word) = if reader_is_new { ("new", "old") } else { ("old", "new") };
-    schema_diff(writer, reader)
+    crate::budget::ensure(|| schema_diff(writer, reader))
         .into_iter()
         .filter(|d| !d.kind.is_compatible())
         .map(|d| {

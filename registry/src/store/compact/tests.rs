@@ -195,19 +195,3 @@ fn random_raw_records_compact_to_the_same_state_or_not_at_all() {
     // fewer versions than an earlier one); those logs stay whole. Most still compact.
     assert!(refused < 150, "{refused} of 300 random logs did not compact");
 }
-
-#[test]
-fn redacting_the_feed_drops_earlier_values_of_a_tombstoned_version_only() {
-    let k1 = Key::Schema { subject: "s".into(), version: 1 }.encode();
-    let k2 = Key::Schema { subject: "s".into(), version: 2 }.encode();
-    let mut feed = vec![
-        (0, LogRecord::new(k1.clone(), Some(b"secret".to_vec()))),
-        (1, LogRecord::new(k2.clone(), Some(b"other".to_vec()))),
-        (2, LogRecord::new(k1.clone(), Some(b"secret, deleted".to_vec()))),
-    ];
-    let tomb = LogRecord::new(k1, None);
-    feed.push((3, tomb.clone()));
-    redact_feed(&mut feed, &[tomb]);
-    let offsets: Vec<u64> = feed.iter().map(|(o, _)| *o).collect();
-    assert_eq!(offsets, vec![1, 3]);
-}

@@ -31,7 +31,7 @@ impl<'a> Engine<'a> {
         if criteria == Some(DT::COMBINED_TYPE_CHANGED) {
             return;
         }
-        if osubs.len().saturating_mul(usubs.len()) > MAX_DIFF_STEPS {
+        if !crate::budget::charge_each(osubs.len().saturating_mul(usubs.len()), crate::budget::PAIR) {
             self.abort = Some("the combined schemas have too many subschemas to compare".to_string());
             return;
         }

@@ -68,11 +68,14 @@ impl DiffCtx {
 }
 
 pub(crate) fn run_diff(original: &JsonSchema, update: &JsonSchema, lenient: bool) -> Result<Vec<Diff>, String> {
+    crate::budget::ensure(|| run_diff_within_budget(original, update, lenient))
+}
+
+fn run_diff_within_budget(original: &JsonSchema, update: &JsonSchema, lenient: bool) -> Result<Vec<Diff>, String> {
     let sides = [&original.inner.nodes[..], &update.inner.nodes[..]];
     let o = SRef { side: 0, id: original.inner.root };
     let u = SRef { side: 1, id: update.inner.root };
     let mut seed: HashMap<Pair, Rc<Vec<Diff>>> = HashMap::new();
-    let mut steps = 0;
     for _ in 0..MAX_FIXPOINT_PASSES {
         let mut engine = Engine {
             sides,
@@ -81,7 +84,6 @@ pub(crate) fn run_diff(original: &JsonSchema, update: &JsonSchema, lenient: bool
             in_progress: HashSet::new(),
             seed,
             optimism: false,
-            steps,
             depth: 0,
             abort: None,
         };
@@ -102,7 +104,6 @@ pub(crate) fn run_diff(original: &JsonSchema, update: &JsonSchema, lenient: bool
             return Ok(ctx.diffs);
         }
         seed = incompatible;
-        steps = engine.steps;
     }
     Err("recursive schemas did not converge".to_string())
 }
@@ -114,7 +115,6 @@ pub(crate) struct Engine<'a> {
     pub(crate) in_progress: HashSet<Pair>,
     pub(crate) seed: HashMap<Pair, Rc<Vec<Diff>>>,
     pub(crate) optimism: bool,
-    pub(crate) steps: usize,
     pub(crate) depth: usize,
     pub(crate) abort: Option<String>,
 }
@@ -176,8 +176,8 @@ impl<'a> Engine<'a> {
             self.optimism = true;
             return Rc::new(Vec::new());
         }
-        self.steps += 1;
-        if self.steps > MAX_DIFF_STEPS {
+        // Every pair compared is charged to the request's work budget.
+        if !crate::budget::charge(crate::budget::PAIR) {
             self.abort = Some("the schemas are too large or too recursive to compare".to_string());
             return Rc::new(Vec::new());
         }

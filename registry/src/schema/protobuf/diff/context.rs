@@ -1,11 +1,9 @@
-//! Confluent's diff `Context`: types of both sides, path, budget.
+//! Confluent's diff `Context`: types of both sides, path.
 
 use super::*;
 
 /// Recursion into referenced message types stops at this depth (then names alone are compared).
 pub(crate) const MAX_DIFF_DEPTH: usize = 32;
-/// Total work budget (message comparisons) for one check, against pathological reference graphs.
-pub(crate) const DIFF_BUDGET: usize = 100_000;
 
 pub(crate) struct DiffCtx<'t, 'a> {
     pub(crate) orig: &'t TypeTable<'a>,
@@ -17,7 +15,6 @@ pub(crate) struct DiffCtx<'t, 'a> {
     pub(crate) schemas: Vec<*const MessageEl>,
     pub(crate) diffs: Vec<Diff>,
     pub(crate) depth: usize,
-    pub(crate) budget: &'t std::cell::Cell<usize>,
 }
 
 impl<'t, 'a> DiffCtx<'t, 'a> {
@@ -65,7 +62,6 @@ impl<'t, 'a> DiffCtx<'t, 'a> {
             schemas: self.schemas.clone(),
             diffs: Vec::new(),
             depth: self.depth + 1,
-            budget: self.budget,
         }
     }
 }

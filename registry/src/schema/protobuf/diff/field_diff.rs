@@ -133,7 +133,7 @@ pub(crate) fn compare_message_types(ctx: &mut DiffCtx<'_, '_>, original: &str, u
     let (TypeRef::Msg(om), TypeRef::Msg(um)) = (oi.el, ui.el) else {
         return;
     };
-    if ctx.depth >= MAX_DIFF_DEPTH || ctx.budget.get() == 0 {
+    if ctx.depth >= MAX_DIFF_DEPTH || crate::budget::spent() {
         return;
     }
     let mut sub = ctx.sub();

@@ -22,7 +22,9 @@ pub(crate) fn collect_fields(m: &MessageEl) -> FieldIndex<'_> {
 }
 
 pub(crate) fn compare_messages(ctx: &mut DiffCtx<'_, '_>, original: &MessageEl, update: &MessageEl) {
-    ctx.budget.set(ctx.budget.get().saturating_sub(1));
+    // Charged to the request's work budget (pathological reference graphs); once it is spent,
+    // referenced message types are compared by name only.
+    crate::budget::charge(crate::budget::MESSAGE);
     let key = original as *const MessageEl;
     if !ctx.schemas.contains(&key) {
         ctx.schemas.push(key);

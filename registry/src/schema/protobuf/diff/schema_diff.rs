@@ -6,7 +6,6 @@ use super::*;
 pub(crate) fn schema_diff(original: &ProtobufSchema, update: &ProtobufSchema) -> Vec<Diff> {
     let orig = TypeTable::build(&original.file, &original.refs);
     let upd = TypeTable::build(&update.file, &update.refs);
-    let budget = std::cell::Cell::new(DIFF_BUDGET);
     let mut ctx = DiffCtx {
         orig: &orig,
         upd: &upd,
@@ -17,7 +16,6 @@ pub(crate) fn schema_diff(original: &ProtobufSchema, update: &ProtobufSchema) ->
         schemas: Vec::new(),
         diffs: Vec::new(),
         depth: 0,
-        budget: &budget,
     };
     if original.file.package != update.file.package {
         ctx.add(DiffKind::PackageChanged);
