@@ -17,6 +17,7 @@
 mod commit;
 mod contracts;
 mod deletes;
+mod group;
 mod prepare;
 mod reads;
 mod register;
@@ -186,6 +187,8 @@ pub struct Registry {
     feed: parking_lot::RwLock<Vec<(u64, LogRecord)>>,
     /// Offsets of records the shared-log reader skipped (lost races), until their writer looks.
     rejected: parking_lot::Mutex<HashSet<u64>>,
+    /// Shared log: the batches of group commit.
+    group: group::Group,
     /// Snapshots of the writer's state waiting for their batch to become durable.
     waiting: parking_lot::Mutex<VecDeque<Arc<State>>>,
     durable: watch::Sender<Durable>,
@@ -258,6 +261,7 @@ impl Registry {
             visible,
             feed: parking_lot::RwLock::new(feed),
             rejected: parking_lot::Mutex::new(HashSet::new()),
+            group: group::Group::default(),
             waiting: parking_lot::Mutex::new(VecDeque::new()),
             durable,
             parse_cache: moka::sync::Cache::builder().max_capacity(10_000).build(),
