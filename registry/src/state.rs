@@ -296,7 +296,9 @@ impl State {
             }
         }
         let stored = match ctx.by_id.get(&v.id) {
-            Some(existing) if existing.hash != hash => {
+            Some(existing)
+                if existing.hash != hash && !crate::store::equivalence::same_schema(existing, &v, schema_type) =>
+            {
                 return Err(format!(
                     "id {} in context {context} already holds a different schema; {subject} version {version} ignored",
                     v.id
@@ -317,7 +319,7 @@ impl State {
         self.remove_version(&subject, version);
         let ctx = self.contexts.entry(context).or_default();
         ctx.by_id.insert(stored.id, stored.clone());
-        ctx.by_hash.entry(hash).or_insert(stored.id);
+        ctx.by_hash.entry(stored.hash).or_insert(stored.id);
         *ctx.usage.entry(stored.id).or_insert(0) += 1;
         ctx.max_id = ctx.max_id.max(stored.id);
         let entry = VersionEntry { version, schema: stored, deleted: v.deleted, key, rendered: Default::default() };

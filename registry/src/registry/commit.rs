@@ -4,24 +4,13 @@ use super::*;
 
 impl Registry {
     /// Take the writer lock. On a shared log, also wait until this node has read everything in
-    /// the log (the barrier), so the write is checked against the latest state.
+    /// the log (the barrier) when nothing of its own is in flight, so the write is checked
+    /// against the latest state (see [`super::group`]).
     pub(super) async fn lock_writer(&self) -> ApiResult<WriterGuard> {
-        let Backend::Shared(log) = &self.backend else {
-            return Ok(self.writer.clone().lock_owned().await);
-        };
-        let deadline = Instant::now() + self.config.write_timeout;
-        let mut w = tokio::time::timeout_at(deadline, self.writer.clone().lock_owned()).await.map_err(|_| {
-            ApiError::timeout("Write timed out waiting for earlier writes: the Kafka store is slow or down")
-        })?;
-        let end = match tokio::time::timeout_at(deadline, log.end_offset()).await {
-            Ok(Ok(end)) => end,
-            Ok(Err(e)) => return Err(ApiError::store(format!("Error while reading the Kafka store: {e}"))),
-            Err(_) => return Err(ApiError::timeout("Timed out reading the end of the Kafka store")),
-        };
-        self.wait_visible(end, deadline).await?;
-        w.pending = (*self.snapshot()).clone();
-        w.deadline = deadline;
-        Ok(w)
+        match &self.backend {
+            Backend::Shared(log) => self.lock_writer_shared(log.as_ref()).await,
+            Backend::Exclusive(_) => Ok(self.writer.clone().lock_owned().await),
+        }
     }
 
     /// Wait until the committed state has reached `pos`.
@@ -55,60 +44,10 @@ impl Registry {
         let task = tokio::spawn(async move {
             match &me.backend {
                 Backend::Exclusive(store) => me.commit_exclusive(store.as_ref(), w, records).await.map(Ok),
-                Backend::Shared(log) => me.commit_shared(log.as_ref(), w, records).await,
+                Backend::Shared(log) => me.commit_shared(log.clone(), w, records).await,
             }
         });
         task.await.map_err(|e| ApiError::store(format!("a commit task failed: {e}")))?
-    }
-
-    pub(super) async fn commit_shared(
-        &self,
-        log: &dyn SharedLog,
-        w: WriterGuard,
-        records: Vec<LogRecord>,
-    ) -> ApiResult<Result<(), Lost>> {
-        if records.is_empty() {
-            return Ok(Ok(()));
-        }
-        let deadline = w.deadline;
-        let sent = records.clone();
-        let offsets = match tokio::time::timeout_at(deadline, log.produce(records)).await {
-            Ok(Ok(o)) => o,
-            Ok(Err(e)) => return Err(ApiError::store(format!("Error while writing to the Kafka store: {e}"))),
-            Err(_) => return Err(ApiError::timeout("Timed out writing to the Kafka store")),
-        };
-        let last = offsets.last().copied().unwrap_or(0);
-        self.wait_visible(last + 1, deadline).await?;
-        let lost: Vec<LogRecord> = {
-            let mut rejected = self.rejected.lock();
-            offsets.iter().zip(sent).filter(|(o, _)| rejected.remove(o)).map(|(_, r)| r).collect()
-        };
-        if lost.is_empty() {
-            return Ok(Ok(()));
-        }
-        // A lost SCHEMA record may share its key with the winner (same subject and version):
-        // compaction would keep the loser's record. Write the winner again so it is the newest.
-        let st = self.snapshot();
-        let mut again = Vec::new();
-        for r in &lost {
-            if let Ok(Key::Schema { subject, version }) = Key::decode(&r.key) {
-                let Some(name) = subject::normalize(&subject) else { continue };
-                if let Some(e) = st.subject(&name).and_then(|s| s.versions.get(&version)) {
-                    if *e.key == *r.key {
-                        let value = Self::schema_value(&name, e, e.deleted);
-                        again.push(LogRecord { key: e.key.clone(), value: Some(record::to_bytes(&value).into()) });
-                    }
-                }
-            }
-        }
-        if !again.is_empty() {
-            if let Ok(Ok(o)) = tokio::time::timeout_at(deadline, log.produce(again)).await {
-                let _ = self.wait_visible(o.last().copied().unwrap_or(0) + 1, deadline).await;
-            }
-        }
-        tracing::debug!(lost = lost.len(), "a write lost a race to another node; retrying");
-        drop(w);
-        Ok(Err(Lost))
     }
 
     /// The SCHEMA value for a stored version.

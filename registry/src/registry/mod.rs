@@ -19,6 +19,7 @@ mod contracts;
 #[cfg(test)]
 mod cpu_tests;
 mod deletes;
+mod group;
 mod prepare;
 mod reads;
 mod register;
@@ -191,6 +192,8 @@ pub struct Registry {
     feed: parking_lot::RwLock<crate::store::compact::Feed>,
     /// Offsets of records the shared-log reader skipped (lost races), until their writer looks.
     rejected: parking_lot::Mutex<HashSet<u64>>,
+    /// Shared log: the batches of group commit.
+    group: group::Group,
     /// Snapshots of the writer's state waiting for their batch to become durable.
     waiting: parking_lot::Mutex<VecDeque<Arc<State>>>,
     durable: watch::Sender<Durable>,
@@ -263,6 +266,7 @@ impl Registry {
             visible,
             feed: parking_lot::RwLock::new(crate::store::compact::Feed::new(feed)),
             rejected: parking_lot::Mutex::new(HashSet::new()),
+            group: group::Group::default(),
             waiting: parking_lot::Mutex::new(VecDeque::new()),
             durable,
             parse_cache: moka::sync::Cache::builder().max_capacity(10_000).build(),

@@ -5,7 +5,7 @@
 //! A node never trusts its own writes: every record, its own included, reaches the state only by
 //! being read back from the topic, in topic order (see [`SharedLog`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -67,7 +67,18 @@ pub struct KafkaLog {
     /// Taken by [`SharedLog::follow`]; used by [`SharedLog::load`] before that.
     consumer: parking_lot::Mutex<Option<BaseConsumer>>,
     stop: Arc<AtomicBool>,
+    /// This process's writer id, carried in a header of every record it produces.
+    writer: Arc<str>,
+    /// When (ms since `epoch`) the reader last read a record of another writer.
+    foreign_at: Arc<AtomicU64>,
+    epoch: Instant,
 }
+
+/// The header naming the Lockstep process that wrote a record (ignored by other registries).
+const WRITER_HEADER: &str = "lockstep-writer";
+
+/// How long after another writer's record a node keeps writing one batch at a time.
+const FOREIGN_WINDOW: Duration = Duration::from_secs(3);
 
 fn err(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("{context}: {e}"))
@@ -107,7 +118,17 @@ impl KafkaLog {
         tpl.add_partition_offset(&config.topic, 0, Offset::Beginning)
             .map_err(|e| err("cannot assign the log partition", e))?;
         consumer.assign(&tpl).map_err(|e| err("cannot assign the log partition", e))?;
-        Ok(Self { config, producer, consumer: parking_lot::Mutex::new(Some(consumer)), stop: Arc::default() })
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let writer: Arc<str> = format!("{:x}-{:x}", std::process::id(), nanos).into();
+        Ok(Self {
+            config,
+            producer,
+            consumer: parking_lot::Mutex::new(Some(consumer)),
+            stop: Arc::default(),
+            writer,
+            foreign_at: Arc::new(AtomicU64::new(u64::MAX)),
+            epoch: Instant::now(),
+        })
     }
 
     fn record(m: &rdkafka::message::BorrowedMessage<'_>) -> Option<(u64, LogRecord)> {
@@ -116,7 +137,10 @@ impl KafkaLog {
             tracing::warn!(offset, "skipping a log record without a key");
             return None;
         };
-        Some((offset, LogRecord { key: key.into(), value: m.payload().map(Into::into) }))
+        // Karapace marks a permanent delete (and a deleted subject config) with an empty value
+        // instead of a Kafka null, and its own reader treats the two alike: so does Lockstep.
+        let value = m.payload().filter(|v| !v.is_empty()).map(Into::into);
+        Some((offset, LogRecord { key: key.into(), value }))
     }
 }
 
@@ -124,6 +148,12 @@ impl Drop for KafkaLog {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// Did the Lockstep process with writer id `writer` write this record?
+fn written_by(m: &rdkafka::message::BorrowedMessage<'_>, writer: &str) -> bool {
+    m.headers()
+        .is_some_and(|h| h.iter().any(|x| x.key == WRITER_HEADER && x.value.is_some_and(|v| v == writer.as_bytes())))
 }
 
 async fn ensure_topic(
@@ -252,6 +282,7 @@ impl SharedLog for KafkaLog {
             .map_err(|e| err("cannot seek the log partition", e))?;
         consumer.assign(&tpl).map_err(|e| err("cannot seek the log partition", e))?;
         let stop = self.stop.clone();
+        let (writer, foreign_at, epoch) = (self.writer.clone(), self.foreign_at.clone(), self.epoch);
         std::thread::Builder::new()
             .name("lockstep-kafka-reader".into())
             .spawn(move || {
@@ -264,6 +295,10 @@ impl SharedLog for KafkaLog {
                         match consumer.poll(wait) {
                             Some(Ok(m)) => {
                                 next = Some(u64::try_from(m.offset()).unwrap_or(0) + 1);
+                                if !written_by(&m, &writer) {
+                                    let now = u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+                                    foreign_at.store(now, Ordering::Relaxed);
+                                }
                                 if let Some(r) = Self::record(&m) {
                                     batch.push(r);
                                 }
@@ -302,17 +337,25 @@ impl SharedLog for KafkaLog {
     }
 
     fn produce(&self, records: Vec<LogRecord>) -> BoxFuture<'_, Result<Vec<u64>, StoreError>> {
-        Box::pin(async move {
-            let mut pending = Vec::with_capacity(records.len());
-            for r in &records {
-                let mut rec: FutureRecord<'_, [u8], [u8]> =
-                    FutureRecord::to(&self.config.topic).partition(0).key(&r.key);
-                if let Some(v) = &r.value {
-                    rec = rec.payload(v);
-                }
-                let fut = self.producer.send_result(rec).map_err(|(e, _)| err("cannot queue a log record", e))?;
-                pending.push(fut);
+        // Queue every record now (not when the future is first polled): successive calls are
+        // in the log in call order.
+        let mut pending = Vec::with_capacity(records.len());
+        for r in &records {
+            let headers = OwnedHeaders::new().insert(Header { key: WRITER_HEADER, value: Some(&*self.writer) });
+            let mut rec: FutureRecord<'_, [u8], [u8]> =
+                FutureRecord::to(&self.config.topic).partition(0).key(&r.key[..]).headers(headers);
+            if let Some(v) = &r.value {
+                rec = rec.payload(&v[..]);
             }
+            match self.producer.send_result(rec) {
+                Ok(fut) => pending.push(fut),
+                Err((e, _)) => {
+                    let e = err("cannot queue a log record", e);
+                    return Box::pin(async move { Err(e) });
+                }
+            }
+        }
+        Box::pin(async move {
             let mut offsets = Vec::with_capacity(pending.len());
             for fut in pending {
                 match fut.await {
@@ -323,6 +366,13 @@ impl SharedLog for KafkaLog {
             }
             Ok(offsets)
         })
+    }
+
+    fn foreign_recently(&self) -> bool {
+        let at = self.foreign_at.load(Ordering::Relaxed);
+        at != u64::MAX
+            && u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+                < at.saturating_add(FOREIGN_WINDOW.as_millis() as u64)
     }
 
     fn describe(&self) -> String {

@@ -2,6 +2,7 @@
 //! to a [`Store`]; state is the result of applying all records in order.
 
 pub mod compact;
+pub mod equivalence;
 pub mod file;
 pub mod frame;
 pub mod kafka;
@@ -63,7 +64,15 @@ pub trait SharedLog: Send + Sync + 'static {
     fn end_offset(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
 
     /// Append records in order; resolves with their offsets once the log acknowledged them.
+    /// Records are queued when the call returns, so the records of successive calls are in the
+    /// log in call order (group commit relies on it).
     fn produce(&self, records: Vec<LogRecord>) -> BoxFuture<'_, Result<Vec<u64>, StoreError>>;
+
+    /// Has this node read a record another writer (another node, Confluent, Karapace) appended
+    /// in the last few seconds? While it has, a node writes one batch at a time.
+    fn foreign_recently(&self) -> bool {
+        false
+    }
 
     /// A short description for logs (`kafka:host:port/_schemas`).
     fn describe(&self) -> String;
