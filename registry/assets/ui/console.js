@@ -163,7 +163,8 @@ function links() {
         el("td", { class: "num" }, String(lag)),
         el("td", {}, counts),
         el("td", { class: st.trace ? "bad" : "" }, st.trace || ""),
-        el("td", {}, paused ? btn("Resume", "resume") : btn("Pause", "pause"), " ", btn("Reset", "reset")));
+        // Reset starts over from offset 0 and needs a paused exporter.
+        el("td", {}, ...(paused ? [btn("Resume", "resume"), " ", btn("Reset", "reset")] : [btn("Pause", "pause")])));
     }));
     table.hidden = rows.length === 0;
     if (rows.length === 0 && clear) status.textContent = "No exporters. Create one with POST /exporters (docs/linking.md).";

@@ -64,7 +64,7 @@ type Shared = Arc<Ui>;
 
 /// The console's routes, to merge with the API's (inside its security layer).
 pub fn router(registry: Arc<Registry>, opts: UiOptions) -> Router {
-    let slots = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let slots = std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)).max(1);
     let ui = Arc::new(Ui {
         registry,
         cpu: tokio::sync::Semaphore::new(slots),
