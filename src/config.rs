@@ -95,6 +95,13 @@ pub struct RegistryArgs {
     /// [default: any].
     #[arg(long, env = "LOCKSTEP_EXPORTER_ALLOWED_DESTINATIONS", value_delimiter = ',')]
     exporter_allowed_destinations: Vec<String>,
+    /// Serve the web console at /ui (docs/console.md): --ui=false turns it off [default: true].
+    #[arg(long, env = "LOCKSTEP_UI", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    ui: Option<bool>,
+    /// A `lockstep replicate` process's metrics URL (http://HOST:PORT/metrics) that the console's
+    /// Replication page reads; repeatable.
+    #[arg(long = "ui-replicator-url", env = "LOCKSTEP_UI_REPLICATOR_URLS", value_delimiter = ',')]
+    ui_replicator_urls: Vec<String>,
     /// Authentication, authorization and audit (docs/security.md).
     #[command(flatten)]
     security: registry::security::SecurityArgs,
@@ -132,6 +139,8 @@ struct FileSettings {
     tls_client_auth: Option<String>,
     exporter_file_dir: Option<PathBuf>,
     exporter_allowed_destinations: Option<Vec<String>>,
+    ui: Option<bool>,
+    ui_replicator_urls: Option<Vec<String>>,
     #[serde(default)]
     security: registry::security::SecurityFile,
 }
@@ -158,6 +167,8 @@ pub struct Settings {
     pub security: registry::security::SecurityConfig,
     /// What `/exporters` callers may make this registry do (the self-client is set at start).
     pub exporters: linker::exporters::ExporterOptions,
+    /// The web console, unless turned off.
+    pub ui: Option<registry::ui::UiOptions>,
 }
 
 pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
@@ -255,6 +266,15 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
         allowed_destinations: list(args.exporter_allowed_destinations, file.exporter_allowed_destinations),
         self_client: Default::default(),
     };
+    let ui = match args.ui.or(file.ui).unwrap_or(true) {
+        true => {
+            let ui =
+                registry::ui::UiOptions { replicator_urls: list(args.ui_replicator_urls, file.ui_replicator_urls) };
+            ui.validate()?;
+            Some(ui)
+        }
+        false => None,
+    };
     let security = args.security.resolve(file.security).context("invalid security settings")?;
     Ok(Settings {
         http,
@@ -262,6 +282,7 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
         tls,
         security,
         exporters,
+        ui,
         kafka,
         listen: args.listen.or(file.listen).unwrap_or_else(|| "0.0.0.0:8081".into()),
         data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./lockstep-data")),
@@ -370,12 +391,11 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         .await
         .context("cannot open the exporters' state")?;
         let guard: registry::api::RouterLayer = Box::new(move |routes| routes.layer(security));
-        let app = registry::api::app_with_options(
-            registry,
-            linker::exporters::router(exporters.clone()),
-            &settings.http,
-            Some(guard),
-        );
+        let mut extra = linker::exporters::router(exporters.clone());
+        if let Some(ui) = settings.ui.clone() {
+            extra = extra.merge(registry::ui::router(registry.clone(), ui));
+        }
+        let app = registry::api::app_with_options(registry, extra, &settings.http, Some(guard));
         let server = registry::server::ServerOptions { tls, ..settings.server.clone() };
         registry::server::serve(listener, app, server, signals::shutdown_signal()).await?;
         exporters.shutdown().await;
@@ -486,6 +506,25 @@ mod tests {
         assert!(with(Some("c"), None, None, None).is_err());
         assert!(with(None, None, Some("ca"), None).is_err());
         assert!(resolve(RegistryArgs { max_connections: Some(0), ..Default::default() }).is_err());
+    }
+
+    #[test]
+    fn the_console_is_on_unless_turned_off() {
+        let d = resolve(RegistryArgs::default()).unwrap();
+        assert!(d.ui.as_ref().is_some_and(|u| u.replicator_urls.is_empty()));
+        assert!(resolve(RegistryArgs { ui: Some(false), ..Default::default() }).unwrap().ui.is_none());
+        let dir = tempfile_dir();
+        let path = dir.join("ui.toml");
+        std::fs::write(&path, "[registry]\nui = false\n").unwrap();
+        assert!(resolve(RegistryArgs { config: Some(path.clone()), ..Default::default() }).unwrap().ui.is_none());
+        let s = resolve(RegistryArgs { config: Some(path), ui: Some(true), ..Default::default() }).unwrap();
+        assert!(s.ui.is_some());
+        let path = dir.join("ui-urls.toml");
+        std::fs::write(&path, "[registry]\nui_replicator_urls = [\"http://r1:9100/metrics\"]\n").unwrap();
+        let s = resolve(RegistryArgs { config: Some(path), ..Default::default() }).unwrap();
+        assert_eq!(s.ui.unwrap().replicator_urls, vec!["http://r1:9100/metrics"]);
+        let bad = RegistryArgs { ui_replicator_urls: vec!["file:///etc/passwd".into()], ..Default::default() };
+        assert!(resolve(bad).is_err());
     }
 
     fn tempfile_dir() -> PathBuf {

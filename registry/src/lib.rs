@@ -16,6 +16,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod subject;
+pub mod ui;
 
 use std::path::Path;
 use std::sync::Arc;

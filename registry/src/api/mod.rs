@@ -147,6 +147,10 @@ pub type ApiResponse = Result<Response, ApiError>;
 /// Content negotiation on Accept: Confluent's three JSON types by server preference; 406 when the
 /// client accepts none of them.
 async fn negotiate(req: Request, next: axum::middleware::Next) -> Response {
+    // The console's pages are HTML for browsers, outside JSON negotiation.
+    if req.uri().path() == "/ui" || req.uri().path().starts_with("/ui/") {
+        return next.run(req).await;
+    }
     let chosen = match req.headers().get(header::ACCEPT).map(HeaderValue::as_bytes) {
         None | Some(b"" | b"*/*") => V1_JSON,
         Some(a) => {

@@ -134,6 +134,8 @@ pub fn classify(method: &Method, path: &str, query: &[(String, String)]) -> Acce
         ["lockstep", "changes"] if read => Need(Read, Resource::Global),
         ["dek-registry", ..] => admin,
         ["ui", ..] if read => Authenticated,
+        // The console's compatibility check at a chosen level: a read, like POST /compatibility.
+        ["ui", "api", "check", s] if *method == Method::POST => SubjectOp(Read, decode(s)),
         _ => admin,
     }
 }
@@ -164,6 +166,8 @@ mod tests {
         assert_eq!(c(Method::GET, "/%73ubjects"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::PATCH, "/subjects/x"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::PUT, "/exporters/e1/pause"), Need(Operation::Admin, Resource::Exporter("e1".into())));
+        assert_eq!(c(Method::POST, "/ui/api/check/a%2Fb"), SubjectOp(Operation::Read, "a/b".into()));
+        assert_eq!(c(Method::POST, "/ui/subjects"), Need(Operation::Admin, Resource::Global));
         assert_eq!(
             classify(&Method::GET, "/schemas/ids/3", &[("subject".into(), ":.eu:".into())]),
             SchemaId { id: "3".into(), context: ".eu".into(), listing: None }

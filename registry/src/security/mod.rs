@@ -82,6 +82,23 @@ impl AuthError {
     }
 }
 
+/// What the authenticated caller of a request may do, for handlers that shape their own output
+/// to it (the console filters subjects and hides buttons). Absent when nothing authenticates.
+#[derive(Clone)]
+pub struct Grants {
+    pub principal: Principal,
+    authz: Arc<Authorizer>,
+}
+
+impl Grants {
+    pub fn allows(&self, op: Operation, r: &Resource) -> bool {
+        self.authz.allows(&self.principal, op, r)
+    }
+    pub fn allows_all_subjects(&self, op: Operation) -> bool {
+        self.authz.allows_all_subjects(&self.principal, op)
+    }
+}
+
 /// Everything the layer needs, shared by all requests.
 pub struct Security {
     basic: Option<basic::Basic>,
@@ -396,6 +413,7 @@ impl Security {
         }
         let decision = self.decide(&principal, &access);
         req.extensions_mut().insert(principal.clone());
+        req.extensions_mut().insert(Grants { principal: principal.clone(), authz: self.authz.load_full() });
         match decision {
             Decision::Deny(op, resource) => {
                 let resp = json_response(
