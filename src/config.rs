@@ -360,9 +360,16 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
             std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
             ip => ip,
         };
+        // In-process exporters present this certificate to their own registry, so they pass a
+        // listener that requires client certificates (`--tls-client-auth require`).
+        let internal_identity = match &settings.tls {
+            Some(_) => Some(registry::server::tls::InternalIdentity::generate()?),
+            None => None,
+        };
         let tls = match &settings.tls {
             Some(t) => {
-                let tls = Tls::load(t.clone()).context("cannot set up TLS")?;
+                let tls = Tls::load_trusting(t.clone(), internal_identity.as_ref().map(|i| i.certificate()))
+                    .context("cannot set up TLS")?;
                 tls.watch_files();
                 let on_hup = tls.clone();
                 signals::on_hangup(move || on_hup.reload_logged()).context("cannot handle SIGHUP")?;
@@ -380,6 +387,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         let mut exporter_options = settings.exporters.clone();
         exporter_options.self_client = linker::client::ClientOptions {
             bearer_token: Some(security.internal_token().to_string()),
+            identity_pem: internal_identity.as_ref().map(|i| i.pem().to_vec()),
             insecure: tls.is_some(),
             ..Default::default()
         };

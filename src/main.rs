@@ -28,7 +28,7 @@ enum Command {
     /// Serve the Confluent-compatible Schema Registry REST API.
     Registry(Box<config::RegistryArgs>),
     /// Check schema compatibility offline (exit 0 compatible, 1 incompatible, 2 error).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Link two registries: mirror subjects, versions and schema ids (docs/linking.md).
     Link(Box<linker::cli::LinkArgs>),
     /// Replicate Kafka topics between clusters, schemas first (docs/replication.md).
@@ -58,9 +58,10 @@ struct CheckArgs {
     /// TOML file mapping subjects to schema files, types, levels and references.
     #[arg(long)]
     manifest: Option<PathBuf>,
-    /// Check the manifest's files against this registry (each subject's own level applies).
-    #[arg(long, requires = "manifest", conflicts_with = "against")]
-    registry: Option<String>,
+    /// Check the manifest's files against this registry (each subject's own level applies), with
+    /// its credentials and TLS settings (`--registry-user-info`, `--registry-cert-file`, …).
+    #[command(flatten)]
+    registry: linker::cli::CheckRegistryArgs,
     /// Check the manifest's files against the same files at a git revision: git:REF.
     #[arg(long, requires = "manifest")]
     against: Option<String>,
@@ -77,13 +78,16 @@ fn run_check(args: CheckArgs) -> Result<Vec<compat_tests::Outcome>, String> {
         return Err("give --old and --new, or --manifest with --registry or --against".into());
     };
     let manifest = compat_tests::Manifest::load(path)?;
-    match (&args.registry, &args.against) {
-        (Some(url), None) => Ok(compat_tests::check_against_registry(&manifest, url)),
+    match (&args.registry.url, &args.against) {
+        (Some(_), None) => {
+            let client = args.registry.client().map_err(|e| format!("{e:#}"))?;
+            Ok(compat_tests::check_against_registry_with(&manifest, client))
+        }
         (None, Some(against)) => {
             let rev = against.strip_prefix("git:").ok_or_else(|| format!("--against takes git:REF, not {against}"))?;
             Ok(compat_tests::check_against_git(&manifest, rev))
         }
-        _ => Err("--manifest needs --registry URL or --against git:REF".into()),
+        _ => Err("--manifest needs one of --registry URL or --against git:REF".into()),
     }
 }
 
@@ -160,7 +164,7 @@ fn main() -> ExitCode {
         Command::Replicate(args) => run_async("replicate", replicator::cli::run(*args)),
         Command::Check(args) => {
             let format = compat_tests::Format::parse(&args.format).unwrap_or(compat_tests::Format::Text);
-            match run_check(args) {
+            match run_check(*args) {
                 Ok(outcomes) => {
                     print!("{}", compat_tests::report::render(format, &outcomes));
                     ExitCode::from(compat_tests::exit_code(&outcomes))

@@ -148,7 +148,12 @@ pub fn check_against_git(m: &Manifest, rev: &str) -> Vec<Outcome> {
 /// Every manifest subject against a registry (`--registry URL`): the registry applies each
 /// subject's own compatibility level.
 pub fn check_against_registry(m: &Manifest, url: &str) -> Vec<Outcome> {
-    let client = linker::RegistryClient::new(url);
+    check_against_registry_with(m, linker::RegistryClient::new(url))
+}
+
+/// [`check_against_registry`] with a client that carries credentials and TLS settings
+/// (`--registry-user-info`, `--registry-bearer-token`, `--registry-oauth-*`, `--registry-cert-file`, …).
+pub fn check_against_registry_with(m: &Manifest, client: linker::RegistryClient) -> Vec<Outcome> {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

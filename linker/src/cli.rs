@@ -24,7 +24,9 @@ use crate::mapping::{ContextType, Mapping};
 use crate::state::{LinkState, StateFile};
 
 mod args;
-pub use args::{Destination, DestinationArgs, RegistryArgs, Side, Source, SourceArgs};
+pub use args::{
+    CheckRegistry, CheckRegistryArgs, Destination, DestinationArgs, RegistryArgs, Side, Source, SourceArgs,
+};
 
 /// Exit code: a conflict (link) or a difference (verify).
 pub const EXIT_CONFLICT: u8 = 1;
@@ -44,9 +46,9 @@ pub struct LinkArgs {
 #[derive(Debug, Subcommand)]
 pub enum LinkCommand {
     /// Failover: make a destination writable (IMPORT → READWRITE on its subjects/context).
-    Promote(PromoteArgs),
+    Promote(Box<PromoteArgs>),
     /// Compare source and destination: subjects, versions, ids, deletes and schema strings.
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Print a link's saved state.
     Status(StatusArgs),
 }
@@ -191,8 +193,8 @@ pub async fn run(args: LinkArgs) -> anyhow::Result<ExitCode> {
 /// Like [`run`], stopping when `stop` turns true (for embedding and tests).
 pub async fn run_until(args: LinkArgs, stop: watch::Receiver<bool>) -> anyhow::Result<ExitCode> {
     match args.command {
-        Some(LinkCommand::Promote(a)) => promote(a).await,
-        Some(LinkCommand::Verify(a)) => verify(a).await,
+        Some(LinkCommand::Promote(a)) => promote(*a).await,
+        Some(LinkCommand::Verify(a)) => verify(*a).await,
         Some(LinkCommand::Status(a)) => status(a),
         None => run_link(args.run, stop).await,
     }
@@ -558,13 +560,13 @@ mod tests {
         .unwrap();
         let (s, d) = (&cli.link.run.source, &cli.link.run.destination);
         assert_eq!(s.url.as_deref(), Some("https://a:8081"));
-        assert_eq!(s.user_info.as_deref(), Some("u:p"));
-        assert_eq!(s.ca_file.as_deref(), Some(std::path::Path::new("/etc/a.pem")));
-        assert!(s.insecure);
+        assert_eq!(s.auth.user_info.as_deref(), Some("u:p"));
+        assert_eq!(s.auth.ca_file.as_deref(), Some(std::path::Path::new("/etc/a.pem")));
+        assert!(s.auth.insecure);
         assert_eq!(d.url.as_deref(), Some("https://b:8081"));
-        assert_eq!(d.user_info.as_deref(), Some("v:q"));
-        assert_eq!(d.ca_file.as_deref(), Some(std::path::Path::new("/etc/b.pem")));
-        assert!(d.insecure);
+        assert_eq!(d.auth.user_info.as_deref(), Some("v:q"));
+        assert_eq!(d.auth.ca_file.as_deref(), Some(std::path::Path::new("/etc/b.pem")));
+        assert!(d.auth.insecure);
         assert_eq!(cli.link.run.max_requests_per_second, Some(50.0));
 
         // One side's flags do not set the other's.
@@ -577,15 +579,15 @@ mod tests {
             "--destination-insecure",
         ])
         .unwrap();
-        assert!(!cli.link.run.source.insecure && cli.link.run.destination.insecure);
-        assert_eq!(cli.link.run.source.user_info, None);
+        assert!(!cli.link.run.source.auth.insecure && cli.link.run.destination.auth.insecure);
+        assert_eq!(cli.link.run.source.auth.user_info, None);
 
         // Subcommands: promote takes the destination's flags, verify both.
         let cli =
             Cli::try_parse_from(["link", "promote", "--destination", "http://b", "--destination-user-info", "x:y"])
                 .unwrap();
         match cli.link.command {
-            Some(LinkCommand::Promote(p)) => assert_eq!(p.destination.user_info.as_deref(), Some("x:y")),
+            Some(LinkCommand::Promote(p)) => assert_eq!(p.destination.auth.user_info.as_deref(), Some("x:y")),
             other => panic!("{other:?}"),
         }
         let cli = Cli::try_parse_from([
@@ -601,7 +603,7 @@ mod tests {
         .unwrap();
         match cli.link.command {
             Some(LinkCommand::Verify(v)) => {
-                assert_eq!(v.source.ca_file.as_deref(), Some(std::path::Path::new("a.pem")));
+                assert_eq!(v.source.auth.ca_file.as_deref(), Some(std::path::Path::new("a.pem")));
                 assert_eq!(v.destination.url.as_deref(), Some("http://b"));
             }
             other => panic!("{other:?}"),
@@ -638,5 +640,87 @@ mod tests {
             .get_arguments()
             .find(|a| a.get_id() == "destination-user-info")
             .is_some_and(|a| a.is_hide_env_values_set()));
+    }
+
+    #[test]
+    fn credential_and_client_certificate_flags_per_side() {
+        let cli = Cli::try_parse_from([
+            "link",
+            "--source",
+            "https://a",
+            "--source-bearer-token",
+            "tok",
+            "--source-cert-file",
+            "c.pem",
+            "--source-key-file",
+            "k.pem",
+            "--destination",
+            "https://b",
+            "--destination-oauth-token-url",
+            "https://idp/token",
+            "--destination-oauth-client-id",
+            "link",
+            "--destination-oauth-client-secret",
+            "s",
+            "--destination-oauth-scope",
+            "sr",
+        ])
+        .unwrap();
+        let (s, d) = (&cli.link.run.source.auth, &cli.link.run.destination.auth);
+        assert_eq!(s.bearer_token.as_deref(), Some("tok"));
+        assert_eq!(s.cert_file.as_deref(), Some(std::path::Path::new("c.pem")));
+        assert_eq!(s.key_file.as_deref(), Some(std::path::Path::new("k.pem")));
+        assert!(s.oauth_client_id.is_none() && d.bearer_token.is_none() && d.cert_file.is_none());
+        let o = d.options("destination").unwrap().oauth.unwrap();
+        assert_eq!(
+            (o.token_url.as_str(), o.client_id.as_str(), o.client_secret.as_str()),
+            ("https://idp/token", "link", "s")
+        );
+        assert_eq!(o.scope.as_deref(), Some("sr"));
+        // Two schemes on one side, or half a client certificate, are refused before any request.
+        let two = Cli::try_parse_from([
+            "link",
+            "--source",
+            "https://a",
+            "--source-user-info",
+            "u:p",
+            "--source-bearer-token",
+            "t",
+            "--destination",
+            "https://b",
+            "--destination-cert-file",
+            "c.pem",
+        ])
+        .unwrap();
+        assert!(two.link.run.source.client().unwrap_err().to_string().contains("one of"));
+        assert!(two.link.run.destination.client().unwrap_err().to_string().contains("key file"));
+
+        let cmd = <Cli as clap::CommandFactory>::command();
+        let arg = |id: &str| cmd.get_arguments().find(|a| a.get_id() == id).cloned().unwrap();
+        let env = |id: &str| arg(id).get_env().map(|e| e.to_string_lossy().into_owned());
+        assert_eq!(env("source-bearer-token").as_deref(), Some("LOCKSTEP_LINK_SOURCE_BEARER_TOKEN"));
+        assert_eq!(
+            env("destination-oauth-client-secret").as_deref(),
+            Some("LOCKSTEP_LINK_DESTINATION_OAUTH_CLIENT_SECRET")
+        );
+        assert_eq!(env("destination-cert-file").as_deref(), Some("LOCKSTEP_LINK_DESTINATION_CERT_FILE"));
+        for secret in ["source-bearer-token", "destination-oauth-client-secret", "source-user-info"] {
+            assert!(arg(secret).is_hide_env_values_set(), "{secret}");
+        }
+        assert!(!arg("destination-cert-file").is_hide_env_values_set());
+    }
+
+    #[test]
+    fn the_check_registry_flags_are_optional() {
+        #[derive(Debug, Parser)]
+        struct Check {
+            #[command(flatten)]
+            registry: CheckRegistryArgs,
+        }
+        let c = Check::try_parse_from(["check"]).unwrap();
+        assert!(c.registry.url.is_none());
+        let c = Check::try_parse_from(["check", "--registry", "https://r", "--registry-user-info", "ci:pw"]).unwrap();
+        assert_eq!(c.registry.url.as_deref(), Some("https://r"));
+        assert_eq!(c.registry.auth.user_info.as_deref(), Some("ci:pw"));
     }
 }

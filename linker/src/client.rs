@@ -1,5 +1,10 @@
 //! A client for any Confluent-compatible Schema Registry REST API (Confluent, Karapace,
-//! Apicurio ccompat, Redpanda, Lockstep), with basic auth and TLS options.
+//! Apicurio ccompat, Redpanda, Lockstep), with basic auth, bearer tokens (static or OAuth2
+//! client credentials), a client certificate (mTLS) and TLS trust options.
+
+mod auth;
+
+pub use auth::{OAuthClientCredentials, RegistryAuth};
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +49,9 @@ pub enum ClientError {
     Registry { status: u16, code: i64, message: String },
     #[error("cannot reach registry: {0}")]
     Transport(#[from] reqwest::Error),
+    /// No bearer token: the OAuth token endpoint failed or answered nonsense.
+    #[error("cannot get a bearer token: {0}")]
+    Token(String),
 }
 
 impl ClientError {
@@ -51,14 +59,14 @@ impl ClientError {
     pub fn code(&self) -> Option<i64> {
         match self {
             ClientError::Registry { code, .. } => Some(*code),
-            ClientError::Transport(_) => None,
+            ClientError::Transport(_) | ClientError::Token(_) => None,
         }
     }
 
     /// Worth retrying later: the registry could not be reached, timed out or failed (5xx).
     pub fn is_transient(&self) -> bool {
         match self {
-            ClientError::Transport(_) => true,
+            ClientError::Transport(_) | ClientError::Token(_) => true,
             ClientError::Registry { status, .. } => *status >= 500 || *status == 408 || *status == 429,
         }
     }
@@ -130,6 +138,15 @@ pub struct ClientOptions {
     pub user_info: Option<String>,
     /// A static bearer token (Confluent's `bearer.auth.token`); used when `user_info` is not set.
     pub bearer_token: Option<String>,
+    /// Bearer tokens from an OAuth2 token endpoint (client credentials), cached until shortly
+    /// before they expire; used when neither `user_info` nor `bearer_token` is set.
+    pub oauth: Option<OAuthClientCredentials>,
+    /// Client certificate chain (PEM file) presented for mTLS, with `key_file`.
+    pub cert_file: Option<PathBuf>,
+    /// The unencrypted PEM private key of `cert_file`.
+    pub key_file: Option<PathBuf>,
+    /// Client certificate chain and key as PEM text (inline, instead of the files).
+    pub identity_pem: Option<Vec<u8>>,
     /// PEM file with CA certificates to trust in addition to the built-in roots.
     pub ca_file: Option<PathBuf>,
     /// PEM text of CA certificates (inline, instead of a file).
@@ -140,6 +157,25 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// At most this many requests per second to this registry (None: no limit).
     pub max_requests_per_second: Option<f64>,
+}
+
+/// The client certificate chain and key as one PEM buffer (key first), if configured.
+fn client_identity_pem(opts: &ClientOptions) -> anyhow::Result<Option<Vec<u8>>> {
+    match (&opts.cert_file, &opts.key_file, &opts.identity_pem) {
+        (Some(_), Some(_), Some(_)) => anyhow::bail!("give the client certificate as files or inline, not both"),
+        (Some(cert), Some(key), None) => {
+            let read = |p: &PathBuf, what: &str| {
+                crate::provenance::read_bounded(p, MAX_PEM_BYTES)
+                    .map_err(|e| anyhow::anyhow!("cannot read client {what} file {}: {e}", p.display()))
+            };
+            let mut pem = read(key, "key")?;
+            pem.push(b'\n');
+            pem.extend(read(cert, "certificate")?);
+            Ok(Some(pem))
+        }
+        (None, None, pem) => Ok(pem.clone()),
+        _ => anyhow::bail!("a client certificate needs both the certificate file and the key file"),
+    }
 }
 
 /// Spaces requests evenly: at most `per_sec` per second, shared by every clone of a client.
@@ -176,6 +212,7 @@ pub struct RegistryClient {
     http: reqwest::Client,
     auth: Option<(String, Option<String>)>,
     bearer: Option<String>,
+    oauth: Option<Arc<auth::TokenSource>>,
     pacer: Option<Arc<Pacer>>,
     /// Requests sent by this client and its clones.
     sent: Arc<AtomicU64>,
@@ -195,6 +232,7 @@ impl RegistryClient {
             http: reqwest::Client::new(),
             auth: None,
             bearer: None,
+            oauth: None,
             pacer: None,
             sent: Arc::default(),
         }
@@ -227,10 +265,25 @@ impl RegistryClient {
                 b = b.add_root_certificate(c);
             }
         }
+        if let Some(pem) = client_identity_pem(opts)? {
+            let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                anyhow::anyhow!(
+                    "the client certificate and key do not make a TLS identity (the key must be an unencrypted PEM \
+                     PKCS#8, PKCS#1 or SEC1 key): {e}"
+                )
+            })?;
+            b = b.identity(id);
+        }
         if opts.insecure {
             b = b.danger_accept_invalid_certs(true);
         }
         let http = b.build().map_err(|e| anyhow::anyhow!("cannot build HTTP client: {e}"))?;
+        let oauth = match &opts.oauth {
+            Some(creds) if opts.user_info.is_none() && opts.bearer_token.is_none() => {
+                Some(Arc::new(auth::TokenSource::new(creds.clone(), http.clone())?))
+            }
+            _ => None,
+        };
         let auth = match &opts.user_info {
             None => None,
             Some(ui) => match ui.split_once(':') {
@@ -243,7 +296,20 @@ impl RegistryClient {
             anyhow::bail!("registry URL must start with http:// or https://, not '{base}'");
         }
         let pacer = opts.max_requests_per_second.and_then(Pacer::new).map(Arc::new);
-        Ok(Self { base: base.to_string(), http, auth, bearer: opts.bearer_token.clone(), pacer, sent: Arc::default() })
+        Ok(Self {
+            base: base.to_string(),
+            http,
+            auth,
+            bearer: opts.bearer_token.clone(),
+            oauth,
+            pacer,
+            sent: Arc::default(),
+        })
+    }
+
+    /// Tokens this client (and its clones) fetched from its OAuth token endpoint.
+    pub fn tokens_fetched(&self) -> u64 {
+        self.oauth.as_ref().map_or(0, |o| o.fetches())
     }
 
     /// Limit this client (and its clones) to `per_sec` requests per second (None: no limit).
@@ -257,13 +323,26 @@ impl RegistryClient {
         self.sent.load(Ordering::Relaxed)
     }
 
-    /// Send a request, paced by the rate limit.
-    async fn send(&self, r: reqwest::RequestBuilder) -> Result<reqwest::Response, reqwest::Error> {
+    /// Send a request, paced by the rate limit, with an OAuth bearer token when configured (a
+    /// token the registry refuses with 401 is replaced and the request sent once more).
+    async fn send(&self, r: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
         if let Some(p) = &self.pacer {
             p.wait().await;
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
-        r.send().await
+        let Some(oauth) = &self.oauth else { return Ok(r.send().await?) };
+        let token = oauth.token().await?;
+        let again = r.try_clone();
+        let resp = r.bearer_auth(&token).send().await?;
+        match again {
+            Some(again) if resp.status() == reqwest::StatusCode::UNAUTHORIZED => {
+                oauth.invalidate(&token).await;
+                let token = oauth.token().await?;
+                self.sent.fetch_add(1, Ordering::Relaxed);
+                Ok(again.bearer_auth(&token).send().await?)
+            }
+            _ => Ok(resp),
+        }
     }
 
     /// The base URL.

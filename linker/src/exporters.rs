@@ -1,6 +1,9 @@
 //! Confluent's Schema Linking API (`/exporters`) in process: each exporter is a link whose
 //! source is this registry (over HTTP at `self_url`) and whose destination is the registry in
-//! its `config` (`schema.registry.url`, `basic.auth.user.info`, `schema.registry.ssl.ca.location`).
+//! its `config` (`schema.registry.url`; credentials as Confluent's clients name them: basic
+//! `basic.auth.user.info`, bearer `bearer.auth.token` or the OAuth client-credentials
+//! `bearer.auth.*` keys; TLS `schema.registry.ssl.*`, with a PEM client certificate for mTLS).
+//! Secrets read back masked.
 //!
 //! Exporters and their state live under `state_dir` (`<name>.json` + `<name>.state.json`) and
 //! survive restarts: RUNNING exporters start again, PAUSED and ERROR ones wait for `resume`.
@@ -20,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::{watch, Mutex};
 
-use crate::client::{ClientOptions, RegistryClient};
+use crate::client::{ClientOptions, OAuthClientCredentials, RegistryClient};
 use crate::engine::{Link, LinkConfig};
 use crate::mapping::{auto_context, valid_context, ContextType, Mapping};
 use crate::state::{write_atomically, RunState, StateFile};
@@ -110,7 +113,8 @@ pub struct ExporterOptions {
 }
 
 /// Config keys whose values are secrets: shown as [`HIDDEN`] on read.
-const SECRET_KEYS: &[&str] = &["basic.auth.user.info", "bearer.auth.token", "bearer.auth.client.secret"];
+const SECRET_KEYS: &[&str] =
+    &["basic.auth.user.info", "bearer.auth.token", "bearer.auth.client.secret", "schema.registry.ssl.keystore.key"];
 /// What a secret reads as (Kafka's and Confluent's mask).
 pub const HIDDEN: &str = "[hidden]";
 
@@ -288,16 +292,78 @@ fn destination_client(
             invalid("schema.registry.ssl.ca.location must name a file in the directory allowed for exporter files (or use schema.registry.ssl.truststore.certificates with inline PEM)".into())
         })?),
     };
+    let mut oauth = None;
     let bearer_token = match config.get("bearer.auth.credentials.source").map(|s| s.to_ascii_uppercase()) {
         None => None,
         Some(s) if s == "STATIC_TOKEN" => Some(
             config.get("bearer.auth.token").cloned().ok_or_else(|| invalid("bearer.auth.token is missing".into()))?,
         ),
-        Some(s) => return Err(invalid(format!("bearer.auth.credentials.source {s} is not supported (STATIC_TOKEN)"))),
+        Some(s) if s == "OAUTHBEARER" => {
+            let need = |k: &str| config.get(k).cloned().ok_or_else(|| invalid(format!("{k} is missing (OAUTHBEARER)")));
+            oauth = Some(OAuthClientCredentials {
+                token_url: need("bearer.auth.issuer.endpoint.url")?,
+                client_id: need("bearer.auth.client.id")?,
+                client_secret: need("bearer.auth.client.secret")?,
+                scope: config.get("bearer.auth.scope").cloned(),
+            });
+            None
+        }
+        Some(s) => {
+            return Err(invalid(format!(
+                "bearer.auth.credentials.source {s} is not supported (STATIC_TOKEN, OAUTHBEARER)"
+            )))
+        }
     };
+    if user_info.is_some() && (bearer_token.is_some() || oauth.is_some()) {
+        return Err(invalid("give basic.auth.* or bearer.auth.*, not both".into()));
+    }
+    // A client certificate (mTLS): PEM only, inline or as files in the allowed directory.
+    if let Some(t) = config.get("schema.registry.ssl.keystore.type").filter(|t| !t.eq_ignore_ascii_case("PEM")) {
+        return Err(invalid(format!(
+            "schema.registry.ssl.keystore.type {t} is not supported: give the client certificate as PEM \
+             (schema.registry.ssl.keystore.certificate.chain + schema.registry.ssl.keystore.key)"
+        )));
+    }
+    for k in ["schema.registry.ssl.keystore.location", "schema.registry.ssl.key.password"] {
+        if config.contains_key(k) {
+            return Err(invalid(format!(
+                "{k} is not supported: give an unencrypted PEM client certificate and key \
+                 (schema.registry.ssl.keystore.certificate.chain + schema.registry.ssl.keystore.key, or \
+                 schema.registry.ssl.certificate.location + schema.registry.ssl.key.location)"
+            )));
+        }
+    }
+    let identity_pem = match (
+        config.get("schema.registry.ssl.keystore.certificate.chain"),
+        config.get("schema.registry.ssl.keystore.key"),
+    ) {
+        (None, None) => None,
+        (Some(chain), Some(key)) => Some(format!("{key}\n{chain}").into_bytes()),
+        _ => {
+            return Err(invalid(
+                "schema.registry.ssl.keystore.certificate.chain and schema.registry.ssl.keystore.key go together"
+                    .into(),
+            ))
+        }
+    };
+    let file = |k: &str| match config.get(k) {
+        None => Ok(None),
+        Some(p) => allowed_file(p, options)
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{k} must name a file in the directory allowed for exporter files"))),
+    };
+    let (cert_file, key_file) =
+        (file("schema.registry.ssl.certificate.location")?, file("schema.registry.ssl.key.location")?);
+    if identity_pem.is_some() && (cert_file.is_some() || key_file.is_some()) {
+        return Err(invalid("give the client certificate inline or as files, not both".into()));
+    }
     let opts = ClientOptions {
         user_info,
         bearer_token,
+        oauth,
+        cert_file,
+        key_file,
+        identity_pem,
         ca_file,
         ca_pem: config.get("schema.registry.ssl.truststore.certificates").map(|p| p.as_bytes().to_vec()),
         insecure: config.get("lockstep.ssl.insecure").is_some_and(|v| v.eq_ignore_ascii_case("true")),

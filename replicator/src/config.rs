@@ -12,7 +12,14 @@
 //! bootstrap = "kafka-us:9092"
 //! [registries]
 //! source = "http://registry-eu:8081"
-//! destination = "http://registry-us:8081"
+//! destination = "https://registry-us:8443"
+//! [registries.destination_auth]  # credentials and TLS per registry (also source_auth)
+//! oauth_token_url = "https://idp/token"   # or user_info = "u:p", or bearer_token = "…"
+//! oauth_client_id = "replicator"
+//! oauth_client_secret = "…"
+//! ca_file = "/etc/lockstep/ca.pem"
+//! cert_file = "/etc/lockstep/client.pem"  # mTLS, with key_file
+//! key_file = "/etc/lockstep/client.key"
 //! [topics]
 //! include = ["orders.*", "payments"]
 //! exclude = ["_.*"]
@@ -32,6 +39,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use linker::client::{ClientOptions, RegistryAuth};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -49,11 +57,38 @@ pub struct ClusterSettings {
 pub struct RegistrySettings {
     pub source: Option<String>,
     pub destination: Option<String>,
-    /// `user:password` for basic auth.
+    /// `user:password` for basic auth (shorthand for `source_auth.user_info`).
     pub source_user_info: Option<String>,
     pub destination_user_info: Option<String>,
+    /// Credentials and TLS for each registry: basic, bearer (static or OAuth2 client
+    /// credentials), client certificate, CA file.
+    pub source_auth: Option<RegistryAuth>,
+    pub destination_auth: Option<RegistryAuth>,
     /// The source context ids are resolved in (e.g. `.eu`); default: the default context.
     pub source_context: Option<String>,
+}
+
+impl RegistrySettings {
+    /// How the replicator reaches the source registry.
+    pub fn source_options(&self) -> anyhow::Result<ClientOptions> {
+        options("source", &self.source_user_info, &self.source_auth)
+    }
+
+    /// How the replicator reaches the destination registry.
+    pub fn destination_options(&self) -> anyhow::Result<ClientOptions> {
+        options("destination", &self.destination_user_info, &self.destination_auth)
+    }
+}
+
+fn options(side: &str, user_info: &Option<String>, auth: &Option<RegistryAuth>) -> anyhow::Result<ClientOptions> {
+    let mut auth = auth.clone().unwrap_or_default();
+    if let Some(u) = user_info {
+        if auth.user_info.is_some() {
+            bail!("registries.{side}_user_info and registries.{side}_auth.user_info: give one");
+        }
+        auth.user_info = Some(u.clone());
+    }
+    auth.options(side).map_err(|e| anyhow::anyhow!("registries: {e}"))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -356,6 +391,8 @@ impl Config {
         if !has_registries && (s.registries.source.is_some() || s.registries.destination.is_some()) {
             bail!("give both registries.source and registries.destination, or neither");
         }
+        s.registries.source_options()?;
+        s.registries.destination_options()?;
         Ok(Self {
             name: s.name,
             include: anchored(&s.topics.include, "topics.include")?,
@@ -461,6 +498,32 @@ mod tests {
         assert!(parse("[bogus]\nx = 1").is_err());
         assert!(parse("[schemas]\non_invalid = \"drop\"").unwrap_err().to_string().contains("schemas.on_invalid"));
         assert!(parse("[registries]\nsource_context = \"ctx\"").is_err());
+    }
+
+    #[test]
+    fn registry_credentials_per_side() {
+        let c = parse(
+            "[registries]\nsource = \"https://a\"\ndestination = \"https://b\"\nsource_user_info = \"u:p\"\n\
+             [registries.destination_auth]\noauth_token_url = \"https://idp/token\"\noauth_client_id = \"r\"\n\
+             oauth_client_secret = \"s\"\noauth_scope = \"sr\"\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n",
+        )
+        .unwrap();
+        let s = c.registries.source_options().unwrap();
+        assert_eq!(s.user_info.as_deref(), Some("u:p"));
+        assert!(s.oauth.is_none() && s.cert_file.is_none());
+        let d = c.registries.destination_options().unwrap();
+        let oauth = d.oauth.unwrap();
+        assert_eq!((oauth.token_url.as_str(), oauth.client_id.as_str()), ("https://idp/token", "r"));
+        assert_eq!(oauth.scope.as_deref(), Some("sr"));
+        assert_eq!(d.cert_file.as_deref(), Some(Path::new("c.pem")));
+        assert!(d.user_info.is_none());
+        let base = "[registries]\nsource = \"https://a\"\ndestination = \"https://b\"\n";
+        let err = |extra: &str| parse(&format!("{base}{extra}")).unwrap_err().to_string();
+        assert!(err("[registries.source_auth]\nuser_info = \"u:p\"\nbearer_token = \"t\"\n").contains("one of"));
+        assert!(err("[registries.source_auth]\noauth_token_url = \"https://i\"\n").contains("client id"));
+        assert!(err("[registries.destination_auth]\ncert_file = \"c.pem\"\n").contains("key file"));
+        assert!(err("[registries.destination_auth]\nuser = \"x\"\n").contains("unknown field"));
+        assert!(err("source_user_info = \"a:b\"\n[registries.source_auth]\nuser_info = \"u:p\"\n").contains("give one"));
     }
 
     #[test]

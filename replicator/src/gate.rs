@@ -23,7 +23,7 @@ use linker::client::{Reference, Registration};
 use linker::engine::same_schema;
 use linker::mapping::ContextType;
 use linker::state::StateFile;
-use linker::{ClientError, ClientOptions, Link, LinkConfig, RegistryClient, SyncError};
+use linker::{ClientError, Link, LinkConfig, RegistryClient, SyncError};
 
 use crate::config::{Config, SchemaPolicy};
 use crate::metrics::Metrics;
@@ -91,9 +91,8 @@ impl Gate {
         let (Some(src), Some(dst)) = (&cfg.registries.source, &cfg.registries.destination) else {
             return Ok(None);
         };
-        let opts = |user: &Option<String>| ClientOptions { user_info: user.clone(), ..Default::default() };
-        let source = RegistryClient::with_options(src, &opts(&cfg.registries.source_user_info))?;
-        let destination = RegistryClient::with_options(dst, &opts(&cfg.registries.destination_user_info))?;
+        let source = RegistryClient::with_options(src, &cfg.registries.source_options()?)?;
+        let destination = RegistryClient::with_options(dst, &cfg.registries.destination_options()?)?;
         let mut lc = LinkConfig::new(source.clone(), destination.clone());
         lc.context_type = ContextType::None;
         lc.mirror_global_config = false;

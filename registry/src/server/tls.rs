@@ -8,10 +8,13 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::UnixTime;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme};
 
 /// Whether clients must present a certificate signed by `--tls-client-ca`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,6 +67,8 @@ impl FromIterator<CertificateDer<'static>> for PeerCertificates {
 /// The live TLS configuration; `reload` swaps it for new connections.
 pub struct Tls {
     settings: TlsSettings,
+    /// This process's own client certificate, accepted besides those `client_ca` signs.
+    internal: Option<CertificateDer<'static>>,
     config: ArcSwap<ServerConfig>,
     stamps: parking_lot::Mutex<Vec<Stamp>>,
 }
@@ -71,14 +76,28 @@ pub struct Tls {
 impl Tls {
     /// Load the files (an error names the file and the problem).
     pub fn load(settings: TlsSettings) -> anyhow::Result<Arc<Self>> {
+        Self::load_trusting(settings, None)
+    }
+
+    /// [`Tls::load`], also accepting `internal` (this process's [`InternalIdentity`]) as a client
+    /// certificate, so its own clients (in-process exporters) connect under `--tls-client-auth require`.
+    pub fn load_trusting(
+        settings: TlsSettings,
+        internal: Option<CertificateDer<'static>>,
+    ) -> anyhow::Result<Arc<Self>> {
         anyhow::ensure!(
             settings.client_auth == ClientAuth::None || settings.client_ca.is_some(),
             "TLS client auth '{:?}' needs a client CA file (--tls-client-ca)",
             settings.client_auth
         );
         let stamps = stamps(&settings);
-        let config = build(&settings)?;
-        Ok(Arc::new(Self { settings, config: ArcSwap::from_pointee(config), stamps: parking_lot::Mutex::new(stamps) }))
+        let config = build(&settings, internal.as_ref())?;
+        Ok(Arc::new(Self {
+            settings,
+            internal,
+            config: ArcSwap::from_pointee(config),
+            stamps: parking_lot::Mutex::new(stamps),
+        }))
     }
 
     pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
@@ -89,7 +108,7 @@ impl Tls {
     /// failure the previous configuration stays.
     pub fn reload(&self) -> anyhow::Result<()> {
         *self.stamps.lock() = stamps(&self.settings);
-        let config = build(&self.settings)?;
+        let config = build(&self.settings, self.internal.as_ref())?;
         self.config.store(Arc::new(config));
         tracing::info!(cert = %self.settings.cert.display(), "TLS certificate reloaded");
         Ok(())
@@ -137,7 +156,7 @@ fn read_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     Ok(certs)
 }
 
-fn build(s: &TlsSettings) -> anyhow::Result<ServerConfig> {
+fn build(s: &TlsSettings, internal: Option<&CertificateDer<'static>>) -> anyhow::Result<ServerConfig> {
     let certs = read_certs(&s.cert)?;
     let key = PrivateKeyDer::from_pem_file(&s.key)
         .with_context(|| format!("cannot read a private key from {}", s.key.display()))?;
@@ -153,7 +172,13 @@ fn build(s: &TlsSettings) -> anyhow::Result<ServerConfig> {
             }
             let v = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
             let v = if s.client_auth == ClientAuth::Request { v.allow_unauthenticated() } else { v };
-            builder.with_client_cert_verifier(v.build().context("client certificate verifier")?)
+            let v = v.build().context("client certificate verifier")?;
+            match internal {
+                Some(cert) => {
+                    builder.with_client_cert_verifier(Arc::new(TrustInternal { inner: v, internal: cert.clone() }))
+                }
+                None => builder.with_client_cert_verifier(v),
+            }
         }
         _ => builder.with_no_client_auth(),
     };
@@ -162,4 +187,89 @@ fn build(s: &TlsSettings) -> anyhow::Result<ServerConfig> {
         .with_context(|| format!("certificate {} and key {} do not fit", s.cert.display(), s.key.display()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// A certificate and key made at start-up and held in memory only (never written, different
+/// every run): the process's own clients present it to its own listener, which accepts exactly
+/// this certificate besides those the client CA signs. Requests still authenticate with the
+/// internal bearer token; the certificate only gets them through the mTLS handshake.
+pub struct InternalIdentity {
+    cert: CertificateDer<'static>,
+    pem: Vec<u8>,
+}
+
+impl InternalIdentity {
+    pub fn generate() -> anyhow::Result<Self> {
+        let key = rcgen::KeyPair::generate().context("internal client key")?;
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).context("internal client certificate")?;
+        params.distinguished_name.push(rcgen::DnType::CommonName, "lockstep-internal");
+        let cert = params.self_signed(&key).context("internal client certificate")?;
+        let pem = format!("{}{}", key.serialize_pem(), cert.pem()).into_bytes();
+        Ok(Self { cert: cert.der().clone(), pem })
+    }
+
+    /// The certificate, for [`Tls::load_trusting`].
+    pub fn certificate(&self) -> CertificateDer<'static> {
+        self.cert.clone()
+    }
+
+    /// Key and certificate as PEM, for the process's own HTTP clients.
+    pub fn pem(&self) -> &[u8] {
+        &self.pem
+    }
+}
+
+/// The client CA's verifier, plus the one internal certificate (exact match, no chain).
+#[derive(Debug)]
+struct TrustInternal {
+    inner: Arc<dyn ClientCertVerifier>,
+    internal: CertificateDer<'static>,
+}
+
+impl ClientCertVerifier for TrustInternal {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if intermediates.is_empty() && end_entity.as_ref() == self.internal.as_ref() {
+            return Ok(ClientCertVerified::assertion());
+        }
+        self.inner.verify_client_cert(end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
