@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod metrics;
 pub mod registry;
+pub mod rules;
 pub mod schema;
 pub mod security;
 pub mod server;

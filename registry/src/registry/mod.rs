@@ -55,6 +55,8 @@ pub struct RegistryConfig {
     pub write_timeout: Duration,
     /// This registry's instance id (`lockstepInstanceId` in `/v1/metadata/id`; links use it for provenance).
     pub instance_id: String,
+    /// `--rule-sets`: accept rule sets or refuse them (42210).
+    pub rule_sets: crate::rules::RuleSetPolicy,
 }
 
 impl Default for RegistryConfig {
@@ -65,6 +67,7 @@ impl Default for RegistryConfig {
             cluster_id: "lockstep".into(),
             write_timeout: Duration::from_secs(10),
             instance_id: String::new(),
+            rule_sets: crate::rules::RuleSetPolicy::Accept,
         }
     }
 }
@@ -84,7 +87,7 @@ pub struct RegisterRequest {
     pub version: Option<i64>,
     #[serde(default)]
     pub metadata: Option<Value>,
-    /// Accepted and dropped, as Confluent's community edition does.
+    /// Rule set (data contracts): validated, merged with the config's and stored.
     #[serde(rename = "ruleSet", default)]
     pub rule_set: Option<Value>,
 }
@@ -115,6 +118,7 @@ pub struct Prepared {
     pub parsed: Arc<ParsedSchema>,
     pub references: Vec<SchemaReference>,
     pub metadata: Option<Value>,
+    pub rule_set: Option<Value>,
     pub hash: state::SchemaHash,
 }
 
