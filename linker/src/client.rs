@@ -95,6 +95,11 @@ pub struct SubjectVersion {
     pub schema_type: Option<String>,
     #[serde(default)]
     pub references: Vec<Reference>,
+    /// Data contracts: part of the schema's identity, carried across as they are.
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(rename = "ruleSet", default)]
+    pub rule_set: Option<Value>,
     pub schema: String,
     /// Confluent 8.x marks soft-deleted versions; 7.x omits the field.
     #[serde(default)]
@@ -109,6 +114,10 @@ pub struct Registration {
     pub schema_type: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Reference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    pub rule_set: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]

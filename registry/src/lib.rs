@@ -10,6 +10,7 @@ pub mod budget;
 pub mod error;
 pub mod metrics;
 pub mod registry;
+pub mod rules;
 pub mod schema;
 pub mod security;
 pub mod server;

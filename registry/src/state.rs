@@ -17,7 +17,7 @@ use crate::store::record::{self, DeleteSubjectValue, Key, ModeValue, SchemaValue
 use crate::store::LogRecord;
 use crate::subject::{self, QualifiedSubject, DEFAULT_CONTEXT, GLOBAL_CONTEXT};
 
-/// Identity of a schema within a context: MD5 over the canonical text, references and metadata.
+/// Identity of a schema within a context: MD5 over the canonical text, references, metadata and rule set.
 pub type SchemaHash = [u8; 16];
 
 /// A schema as stored under an id.
@@ -62,7 +62,10 @@ pub fn guid(h: &SchemaHash) -> String {
     format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
 }
 
-/// The identity hash of a schema: same canonical text + references + metadata ⇒ same id in a context.
+/// The identity hash of a schema, exactly as Confluent computes it (`Schema.updateHash`): MD5
+/// over the canonical text, each reference's name, subject and version (4 bytes, big-endian),
+/// then `0x01` + the metadata's hash and `0x01` + the rule set's hash when present. Same hash ⇒
+/// same id in a context; shown as the guid, so a guid matches Confluent's for the same schema.
 pub fn schema_hash(
     schema: &str,
     references: &[SchemaReference],
@@ -72,20 +75,17 @@ pub fn schema_hash(
     let mut h = Md5::new();
     h.update(schema.as_bytes());
     for r in references {
-        h.update([0u8]);
         h.update(r.name.as_bytes());
-        h.update([0u8]);
         h.update(r.subject.as_bytes());
-        h.update([0u8]);
-        h.update(r.version.to_string().as_bytes());
+        h.update(r.version.to_be_bytes());
     }
     if let Some(m) = metadata {
         h.update([1u8]);
-        h.update(m.to_string().as_bytes());
+        crate::rules::update_metadata_hash(&mut h, m);
     }
     if let Some(r) = rule_set {
-        h.update([2u8]);
-        h.update(r.to_string().as_bytes());
+        h.update([1u8]);
+        crate::rules::update_hash(&mut h, r);
     }
     h.finalize().into()
 }

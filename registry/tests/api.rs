@@ -35,6 +35,8 @@ mod register;
 mod reserved;
 #[path = "api/restart.rs"]
 mod restart;
+#[path = "api/rules.rs"]
+mod rules;
 #[path = "api/schema_types.rs"]
 mod schema_types;
 #[path = "api/schemas.rs"]

@@ -165,6 +165,8 @@ impl Link {
                 schema: data.schema.clone(),
                 schema_type: Some(data.schema_type.clone()),
                 references,
+                metadata: data.metadata.clone(),
+                rule_set: data.rule_set.clone(),
                 id: Some(data.id),
                 version: Some(n),
             };

@@ -18,6 +18,9 @@ pub struct VersionData {
     pub schema_type: String,
     pub references: Vec<Reference>,
     pub schema: String,
+    /// Metadata and rule set (data contracts), copied as they are.
+    pub metadata: Option<Value>,
+    pub rule_set: Option<Value>,
 }
 
 impl VersionData {
@@ -27,6 +30,8 @@ impl VersionData {
             schema_type: v.schema_type.unwrap_or_else(|| "AVRO".into()),
             references: v.references,
             schema: v.schema,
+            metadata: v.metadata,
+            rule_set: v.rule_set,
         }
     }
 }
@@ -209,7 +214,11 @@ impl Link {
                         .dest_reference(src_subject, &a.subject, forward)
                         .is_some_and(|m| m == b.subject || Qualified::parse(&m) == Qualified::parse(&b.subject))
             });
-        s.id == d.id && s.schema_type == d.schema_type && same_schema(&s.schema, &d.schema) && refs_match
+        s.id == d.id
+            && s.schema_type == d.schema_type
+            && same_schema(&s.schema, &d.schema)
+            && refs_match
+            && (&s.metadata, &s.rule_set) == (&d.metadata, &d.rule_set)
     }
 
     /// Phase 1 for one subject: compare, import what is missing; returns phase 2's work.

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::{ok, ApiResponse, JsonBody, Params, Shared};
 use crate::error::{ApiError, ApiResult};
+use crate::rules::{self, RuleSetPolicy};
 use crate::schema::CompatibilityLevel;
 use crate::state::{ScopeKey, State as RegState};
 use crate::subject::{self, QualifiedSubject};
@@ -66,7 +67,9 @@ fn root_config(app: &Shared, p: &Params) -> Response {
 }
 
 /// Turn a request body into a field update: `compatibility` → `compatibilityLevel`, validated.
-fn parse_update(body: Map<String, Value>) -> ApiResult<Map<String, Value>> {
+/// `defaultRuleSet`/`overrideRuleSet` are validated as Confluent does (42210) and stored in
+/// normal form; with `--rule-sets=reject` one holding rules is refused (42210).
+fn parse_update(body: Map<String, Value>, rule_sets: RuleSetPolicy) -> ApiResult<Map<String, Value>> {
     let mut update = Map::new();
     for (k, v) in body {
         let k = if k == "compatibility" { "compatibilityLevel".to_string() } else { k };
@@ -81,6 +84,17 @@ fn parse_update(body: Map<String, Value>) -> ApiResult<Map<String, Value>> {
                 continue;
             }
             ("compatibilityLevel", _) => return Err(ApiError::invalid_compatibility_level()),
+            ("defaultRuleSet" | "overrideRuleSet", v) => {
+                let rs = rules::normalize(v)?;
+                match rule_sets {
+                    RuleSetPolicy::Accept => {
+                        update.insert(k, rs);
+                    }
+                    RuleSetPolicy::Reject if rs.as_object().is_some_and(|o| o.is_empty()) => {}
+                    RuleSetPolicy::Reject => return Err(rules::disabled()),
+                }
+                continue;
+            }
             ("normalize" | "validateFields" | "validateRules", v) if !v.is_boolean() => {
                 return Err(ApiError::http(axum::http::StatusCode::BAD_REQUEST, format!("{k} must be true or false")))
             }
@@ -104,7 +118,7 @@ async fn get_global(State(app): State<Shared>, p: Params) -> Response {
 }
 
 async fn put_global(State(app): State<Shared>, JsonBody(body): JsonBody<Map<String, Value>>) -> ApiResponse {
-    let fields = app.registry.update_config(None, parse_update(body)?).await?;
+    let fields = app.registry.update_config(None, parse_update(body, app.registry.config.rule_sets)?).await?;
     Ok(ok(&as_update_response(fields)))
 }
 
@@ -136,7 +150,7 @@ async fn put_subject(
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResponse {
     let (scope, _) = scope_of(&subject)?;
-    let fields = app.registry.update_config(scope, parse_update(body)?).await?;
+    let fields = app.registry.update_config(scope, parse_update(body, app.registry.config.rule_sets)?).await?;
     Ok(ok(&as_update_response(fields)))
 }
 

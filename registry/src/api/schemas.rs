@@ -44,7 +44,7 @@ pub fn render_version(subject: &str, v: &VersionEntry) -> Value {
     Value::Object(m)
 }
 
-/// schemaType, references, metadata, schema: the fields every schema entity carries.
+/// schemaType, references, metadata, ruleSet, schema: the fields every schema entity carries.
 pub fn schema_fields(s: &StoredSchema, m: &mut Map<String, Value>) {
     m.insert("schemaType".into(), json!(s.schema_type.as_str()));
     if !s.references.is_empty() {
@@ -52,6 +52,9 @@ pub fn schema_fields(s: &StoredSchema, m: &mut Map<String, Value>) {
     }
     if let Some(md) = &s.metadata {
         m.insert("metadata".into(), md.clone());
+    }
+    if let Some(rs) = &s.rule_set {
+        m.insert("ruleSet".into(), rs.clone());
     }
     m.insert("schema".into(), json!(&*s.schema));
 }
@@ -247,6 +250,12 @@ async fn list(State(app): State<Shared>, p: Params) -> Response {
     let prefix = p.get("subjectPrefix").unwrap_or("");
     let deleted = p.flag("deleted");
     let latest_only = p.flag("latestOnly");
+    let rule_type = p.get("ruleType").filter(|t| !t.is_empty());
+    // `ruleType`: only versions whose rule set has a rule of that type (after `latestOnly`, as Confluent).
+    let typed = |v: &&VersionEntry| match rule_type {
+        Some(t) => v.schema.rule_set.as_ref().is_some_and(|r| crate::rules::has_rules_with_type(r, t)),
+        None => true,
+    };
     // Choose the page first, render only it: the security layer reads a long listing in pages.
     let mut items: Vec<(&String, &VersionEntry)> = Vec::new();
     for (name, s) in sorted_subjects(&st) {
@@ -255,9 +264,9 @@ async fn list(State(app): State<Shared>, p: Params) -> Response {
         }
         let mut versions = s.versions.values().filter(|v| deleted || !v.deleted);
         if latest_only {
-            items.extend(versions.next_back().map(|v| (name, v)));
+            items.extend(versions.next_back().filter(typed).map(|v| (name, v)));
         } else {
-            items.extend(versions.map(|v| (name, v)));
+            items.extend(versions.filter(typed).map(|v| (name, v)));
         }
     }
     let page: Vec<Value> = p.page(items, 1000, 1000).into_iter().map(|(name, v)| render_version(name, v)).collect();

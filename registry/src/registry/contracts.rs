@@ -1,40 +1,75 @@
 //! Data contracts on the write path, as Confluent's `maybePopulateFromPrevious` /
-//! `maybeSetMetadataRuleSet` and `isCompatibleWithPrevious`: metadata merged from the config and
-//! the previous version, compatibility groups and reserved fields (`validateFields`).
+//! `maybeSetMetadataRuleSet` and `isCompatibleWithPrevious`: metadata and rule sets merged from
+//! the config and the previous version, compatibility groups and reserved fields
+//! (`validateFields`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
+use crate::rules::{self, RuleSetPolicy};
 
 impl Registry {
-    /// The request as it is registered: its metadata becomes config `defaultMetadata`, then the
-    /// request's own (or, without one, the latest live version's), then config
-    /// `overrideMetadata`. None when nothing changes (or in IMPORT/FORWARD mode, where Confluent
-    /// stores what it is given).
+    /// The request as it is registered: its metadata and rule set merged with the config's and
+    /// the previous version's (see [`Self::contract_request`]). None when nothing changes (or in
+    /// IMPORT/FORWARD mode, where Confluent stores what it is given).
     pub(super) fn registration_request(
         st: &State,
         q: &QualifiedSubject,
         req: &RegisterRequest,
+        rule_sets: RuleSetPolicy,
     ) -> Option<RegisterRequest> {
         if matches!(st.effective_mode(Some(q)), Mode::Import | Mode::Forward) {
             return None;
         }
-        let merged = Self::contract_metadata(st, q, req)?;
-        Some(RegisterRequest { metadata: Some(merged), ..req.clone() })
+        Self::contract_request(st, q, req, rule_sets)
     }
 
-    /// The merged metadata for a registration or a second lookup; None when it equals the
-    /// request's own.
-    pub(super) fn contract_metadata(st: &State, q: &QualifiedSubject, req: &RegisterRequest) -> Option<Value> {
-        let own = req.metadata.clone().filter(|m| !m.is_null() && m.as_object().is_none_or(|o| !o.is_empty()));
+    /// The request with the metadata and rule set a registration stores, as Confluent's
+    /// `maybeSetMetadataRuleSet`: config `defaultMetadata` → the request's own metadata (or,
+    /// without one, the latest live version's) → config `overrideMetadata`; the same for
+    /// `defaultRuleSet` → the request's rule set (or the latest live version's) →
+    /// `overrideRuleSet`, rules merged by name. A request rule set `{}` is the request's own
+    /// (it clears inherited rules, as in Confluent). With `--rule-sets=reject` rule sets are
+    /// neither inherited nor merged. None when both equal the request's own (registration and
+    /// the second lookup).
+    pub(super) fn contract_request(
+        st: &State,
+        q: &QualifiedSubject,
+        req: &RegisterRequest,
+        rule_sets: RuleSetPolicy,
+    ) -> Option<RegisterRequest> {
+        let latest = st.subject(&q.qualified()).and_then(|s| s.latest_live());
         let config = st.config_in_scope(Some(q));
-        let default = config.and_then(|c| c.get("defaultMetadata")).filter(|m| m.is_object()).cloned();
-        let over = config.and_then(|c| c.get("overrideMetadata")).filter(|m| m.is_object()).cloned();
-        let specific = own.clone().or_else(|| {
-            st.subject(&q.qualified()).and_then(|s| s.latest_live()).and_then(|v| v.schema.metadata.clone())
-        });
-        let merged = merge_metadata(merge_metadata(default, specific), over);
-        (merged != own).then_some(merged).flatten()
+        let field = |name: &str| config.and_then(|c| c.get(name)).filter(|m| m.is_object()).cloned();
+        let own = req.metadata.clone().filter(|m| !m.is_null() && m.as_object().is_none_or(|o| !o.is_empty()));
+        let specific = own.clone().or_else(|| latest.and_then(|v| v.schema.metadata.clone()));
+        let metadata = merge_metadata(merge_metadata(field("defaultMetadata"), specific), field("overrideMetadata"));
+        let own_rules = req.rule_set.clone().filter(|r| !r.is_null());
+        let rule_set = match rule_sets {
+            RuleSetPolicy::Reject => own_rules.clone(),
+            RuleSetPolicy::Accept => {
+                let specific = own_rules.clone().or_else(|| latest.and_then(|v| v.schema.rule_set.clone()));
+                rules::merge(rules::merge(field("defaultRuleSet"), specific), field("overrideRuleSet"))
+            }
+        };
+        if metadata == own && rule_set == own_rules {
+            return None;
+        }
+        Some(RegisterRequest { metadata: metadata.or_else(|| req.metadata.clone()), rule_set, ..req.clone() })
+    }
+
+    /// A registration's own rule set, validated and in the form it is stored in (42210 when
+    /// invalid). With `--rule-sets=reject` a rule set holding rules is refused (42210) and an
+    /// empty one dropped.
+    pub(super) fn checked_rule_set(&self, mut req: RegisterRequest) -> ApiResult<RegisterRequest> {
+        let Some(rs) = req.rule_set.as_ref().filter(|r| !r.is_null()) else { return Ok(req) };
+        let rs = rules::normalize(rs)?;
+        req.rule_set = match self.config.rule_sets {
+            RuleSetPolicy::Accept => Some(rs),
+            RuleSetPolicy::Reject if rs.as_object().is_some_and(|o| o.is_empty()) => None,
+            RuleSetPolicy::Reject => return Err(rules::disabled()),
+        };
+        Ok(req)
     }
 
     /// Only versions in the new schema's compatibility group are checked against: those whose

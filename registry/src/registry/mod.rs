@@ -60,6 +60,8 @@ pub struct RegistryConfig {
     pub instance_id: String,
     /// Work one request's parsing, reference resolution and checks may do (422/42290 past it).
     pub work: crate::budget::WorkLimit,
+    /// `--rule-sets`: accept rule sets or refuse them (42210).
+    pub rule_sets: crate::rules::RuleSetPolicy,
 }
 
 impl Default for RegistryConfig {
@@ -71,6 +73,7 @@ impl Default for RegistryConfig {
             write_timeout: Duration::from_secs(10),
             instance_id: String::new(),
             work: crate::budget::WorkLimit::default(),
+            rule_sets: crate::rules::RuleSetPolicy::Accept,
         }
     }
 }
@@ -90,7 +93,7 @@ pub struct RegisterRequest {
     pub version: Option<i64>,
     #[serde(default)]
     pub metadata: Option<Value>,
-    /// Accepted and dropped, as Confluent's community edition does.
+    /// Rule set (data contracts): validated, merged with the config's and stored.
     #[serde(rename = "ruleSet", default)]
     pub rule_set: Option<Value>,
 }
@@ -121,6 +124,7 @@ pub struct Prepared {
     pub parsed: Arc<ParsedSchema>,
     pub references: Vec<SchemaReference>,
     pub metadata: Option<Value>,
+    pub rule_set: Option<Value>,
     pub hash: state::SchemaHash,
 }
 

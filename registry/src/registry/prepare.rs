@@ -81,6 +81,8 @@ impl Registry {
         }
         let normalize = self.normalize_for(st, q, normalize);
         let metadata = req.metadata.clone().filter(|m| !m.is_null() && m.as_object().is_none_or(|o| !o.is_empty()));
+        // A rule set is kept even when empty (`{}`): Confluent stores and hashes it so.
+        let rule_set = req.rule_set.clone().filter(|r| !r.is_null());
         let (references, parsed, hash) = if refs.is_empty() {
             let key = ParseKey { schema_type: schema_type.as_str(), normalize, text: text.clone() };
             let (parsed, plain_hash) = match self.parse_cache.get(&key) {
@@ -94,21 +96,21 @@ impl Registry {
                     (p, h)
                 }
             };
-            let hash = match &metadata {
-                None => plain_hash,
-                Some(m) => state::schema_hash(parsed.canonical(), &[], Some(m), None),
+            let hash = match (&metadata, &rule_set) {
+                (None, None) => plain_hash,
+                (m, r) => state::schema_hash(parsed.canonical(), &[], m.as_ref(), r.as_ref()),
             };
             (Vec::new(), parsed, hash)
         } else {
             let (concrete, deps) = Self::resolve_references(st, q, &refs, false)?;
             let p = ParsedSchema::parse(schema_type, &text, &deps, normalize).map_err(ApiError::invalid_schema)?;
-            let hash = state::schema_hash(p.canonical(), &concrete, metadata.as_ref(), None);
+            let hash = state::schema_hash(p.canonical(), &concrete, metadata.as_ref(), rule_set.as_ref());
             (concrete, Arc::new(p), hash)
         };
         if parsed.canonical().len() > self.config.max_schema_bytes {
             return Err(ApiError::schema_too_large("Schema too large"));
         }
-        Ok(Prepared { parsed, references, metadata, hash })
+        Ok(Prepared { parsed, references, metadata, rule_set, hash })
     }
 
     /// Parse a stored schema (cached), for compatibility checks.

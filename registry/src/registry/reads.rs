@@ -66,10 +66,11 @@ impl Registry {
             if let Some(v) = find(prepared.hash) {
                 return Ok(Some(v.version));
             }
-            // Again with the metadata a registration would store (config defaults and
-            // overrides, the latest version's metadata), as Confluent's lookup does.
-            let Some(metadata) = Self::contract_metadata(&snap, &q, &req) else { return Ok(None) };
-            let again = RegisterRequest { metadata: Some(metadata), ..req };
+            // Again with the metadata and rule set a registration would store (config
+            // defaults and overrides, the latest version's), as Confluent's lookup does.
+            let Some(again) = Self::contract_request(&snap, &q, &req, me.config.rule_sets) else {
+                return Ok(None);
+            };
             let prepared = me.prepare(&snap, &q, &again, normalize)?;
             Ok(find(prepared.hash).map(|v| v.version))
         };

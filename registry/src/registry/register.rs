@@ -108,8 +108,8 @@ impl Registry {
         normalize: bool,
         force: bool,
     ) -> ApiResult<Registered> {
+        let req = Arc::new(self.checked_rule_set(req)?);
         let ask = Arc::new(Ask::read(subject_str, &req)?);
-        let req = Arc::new(req);
         let mut snap = self.snapshot();
         let mut checked = self.prepare_and_check(&snap, &ask, &req, normalize, force).await?;
         if let Some(v) = ask.existing_live(&snap, &checked.prepared.hash) {
@@ -192,7 +192,7 @@ impl Registry {
         let (st, ask, req) = (st.clone(), ask.clone(), req.clone());
         self.on_cpu(move |me| {
             // Metadata from the config and the previous version (data contracts).
-            let merged = Self::registration_request(&st, &ask.q, &req);
+            let merged = Self::registration_request(&st, &ask.q, &req, me.config.rule_sets);
             let prepared = me.prepare(&st, &ask.q, merged.as_ref().unwrap_or(&req), normalize)?;
             let basis = me.check_basis(&st, &ask);
             let problems = if ask.needs_check(&st, force) && ask.existing_live(&st, &prepared.hash).is_none() {
@@ -322,7 +322,7 @@ impl Registry {
             schema_type: Some(prepared.parsed.schema_type().as_str().to_string()),
             references: prepared.references.clone(),
             metadata: prepared.metadata.clone(),
-            rule_set: None,
+            rule_set: prepared.rule_set.clone(),
             schema: prepared.parsed.canonical().to_string(),
             deleted: false,
         };
