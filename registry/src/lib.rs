@@ -6,6 +6,7 @@
 //! state ([`state`]) → respond.
 
 pub mod api;
+pub mod dek;
 pub mod error;
 pub mod metrics;
 pub mod registry;
