@@ -412,6 +412,11 @@ impl RegistryClient {
         self.get(path).await
     }
 
+    /// `POST path` with a JSON body, for calls without a typed helper.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        self.send_json(reqwest::Method::POST, path, body).await
+    }
+
     /// `GET /subjects` (all contexts).
     pub async fn subjects(&self) -> Result<Vec<String>, ClientError> {
         Ok(self.get::<Option<Vec<String>>>("/subjects").await?.unwrap_or_default())

@@ -198,6 +198,8 @@ pub struct State {
     pub contexts: OrdMap<String, ContextEntry>,
     pub configs: OrdMap<ScopeKey, Keyed<Arc<Map<String, Value>>>>,
     pub modes: OrdMap<ScopeKey, Keyed<Mode>>,
+    /// The DEK Registry's KEKs and DEKs.
+    pub keys: crate::dek::KeyState,
     /// The log position this state reflects: the offset after the last record applied.
     pub position: u64,
 }
@@ -259,6 +261,7 @@ impl State {
             }
             Key::Noop => Ok(()),
             Key::IdHighWater { context } => self.apply_high_water(&context, value),
+            Key::Kek { .. } | Key::Dek { .. } => self.keys.apply(&key, rec.key.clone(), value),
         };
         match result {
             Ok(()) => true,

@@ -17,6 +17,8 @@ mod compatibility;
 mod config;
 #[path = "api/contexts.rs"]
 mod contexts;
+#[path = "api/dek.rs"]
+mod dek;
 #[path = "api/deletes.rs"]
 mod deletes;
 #[path = "api/formats.rs"]

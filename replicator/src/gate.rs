@@ -245,10 +245,13 @@ impl Gate {
                 )))
             }
             SchemaPolicy::Preserve => {
-                if self.destination_holds(id, &src_schema).await? {
+                let held = self.destination_holds(id, &src_schema).await?;
+                let names = subjects_of(id).await?;
+                // The schema alone is not enough when its subjects have encryption keys: a
+                // record is not produced before the DEKs its subject needs exist there too.
+                if held && !self.keys_missing(&names).await? {
                     return Ok(Resolved::Id(id));
                 }
-                let names = subjects_of(id).await?;
                 if names.is_empty() {
                     return Err(GateError::Fatal(format!(
                         "schema id {id} is used by no subject in the source registry"
@@ -281,6 +284,19 @@ impl Gate {
                     .map_err(|_| GateError::Fatal(format!("destination id {new} out of range")))
             }
         }
+    }
+
+    /// Whether a KEK or DEK of one of these source subjects is missing in the destination.
+    async fn keys_missing(&self, subjects: &[String]) -> Result<bool, GateError> {
+        for s in subjects {
+            match self.link.keys_missing(s).await {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                Err(SyncError::Transient(m)) => return Err(GateError::Transient(m)),
+                Err(e) => return Err(GateError::Fatal(format!("checking the keys of '{s}': {e}"))),
+            }
+        }
+        Ok(false)
     }
 
     async fn destination_holds(&self, id: i32, schema: &str) -> Result<bool, GateError> {

@@ -349,6 +349,7 @@ impl Link {
     pub async fn sync_subjects(&self, subjects: Vec<String>) -> Result<PassReport, SyncError> {
         let n = subjects.len();
         let started = now_ms();
+        self.refresh_source_keks().await?;
         self.progress.total.store(n as u64, Ordering::Relaxed);
         self.progress.done.store(0, Ordering::Relaxed);
         let conc = self.cfg.concurrency.max(1);

@@ -97,6 +97,13 @@ impl Link {
         for r in records {
             let keytype = r.key["keytype"].as_str().unwrap_or("");
             let subject = r.key["subject"].as_str();
+            // A DEK (DEK Registry record, `type` instead of `keytype`): its subject syncs again.
+            if r.key["type"] == "DEK" {
+                if let Some(s) = subject.filter(|s| self.mapping.selects(s) || exported.contains(*s)) {
+                    set.insert(s.to_string());
+                }
+                continue;
+            }
             match (keytype, subject) {
                 ("SCHEMA" | "DELETE_SUBJECT" | "CLEAR_SUBJECT" | "CONFIG" | "MODE", Some(s)) if !s.ends_with(':') => {
                     if self.mapping.selects(s) || exported.contains(s) {

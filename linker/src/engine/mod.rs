@@ -15,6 +15,7 @@
 mod apply;
 mod contexts;
 mod feed;
+mod keys;
 mod plan;
 mod poll;
 
@@ -30,6 +31,7 @@ use crate::client::{ClientError, RegistryClient};
 use crate::mapping::{ContextType, Mapping, Qualified, DEFAULT_CONTEXT};
 use crate::state::{now_ms, LinkState, RunState, StateFile};
 
+pub use keys::{subject_keys, SubjectKeys};
 use plan::VersionCache;
 pub use plan::{fetch_subject_public, same_schema, SubjectSnapshot, VersionData};
 
@@ -155,6 +157,8 @@ pub struct Link {
     src_scopes_seen: Mutex<Option<String>>,
     /// Where the next poll's sweep of subject modes/configs starts.
     sweep_cursor: Mutex<usize>,
+    /// The source has KEKs (read at the start of each pass): subjects' keys are mirrored.
+    src_has_keks: Mutex<bool>,
 }
 
 /// The result of a pass.
@@ -232,6 +236,7 @@ impl Link {
             src_seen: Mutex::default(),
             src_scopes_seen: Mutex::default(),
             sweep_cursor: Mutex::default(),
+            src_has_keks: Mutex::default(),
         }))
     }
 

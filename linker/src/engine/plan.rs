@@ -241,7 +241,12 @@ impl Link {
             // Exporting within one registry: a subject never lands on itself.
             return Ok(None);
         }
-        let fingerprint = src.fingerprint();
+        // The subject's KEKs and DEKs go first, and a new or rotated key is a change to sync.
+        let keys = self.source_keys(src_subject).await?;
+        let fingerprint = match keys.is_empty() {
+            true => src.fingerprint(),
+            false => format!("{}#keys:{}", src.fingerprint(), keys.fingerprint()),
+        };
         if self.synced.lock().get(src_subject) == Some(&fingerprint) {
             return Ok(None);
         }
@@ -265,6 +270,10 @@ impl Link {
         } else {
             Default::default()
         };
+
+        if !keys.is_empty() {
+            self.mirror_keys(src_subject, &dst_subject, &keys).await?;
+        }
 
         // Compare what both sides hold.
         let mut missing = Vec::new();

@@ -8,6 +8,7 @@ mod changes;
 mod compatibility;
 mod config;
 mod contexts;
+mod dek;
 mod metadata;
 mod mode;
 mod schemas;
@@ -83,6 +84,7 @@ pub fn app_with_options(
         .merge(mode::routes())
         .merge(contexts::routes())
         .merge(changes::routes())
+        .merge(dek::routes())
         .with_state(state)
         .merge(extra)
         .fallback(|| async { ApiError::http(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
@@ -260,6 +262,10 @@ impl Params {
     }
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    /// Every value of a repeated parameter, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
     }
     pub fn flag(&self, name: &str) -> bool {
         self.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))

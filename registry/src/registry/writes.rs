@@ -66,4 +66,20 @@ impl Registry {
         let context = context.to_string();
         self.detached(move |me| async move { me.delete_context_now(&context).await }).await
     }
+
+    /// A write of other record kinds (the DEK Registry's keys): take the writer lock, build the
+    /// records against the writer's state with `build`, commit them and answer `build`'s value
+    /// once they are durable. Nothing is written when `build` fails or returns no records.
+    pub(crate) async fn write_with<T: Send + 'static>(
+        &self,
+        build: impl FnOnce(&State) -> ApiResult<(Vec<LogRecord>, T)> + Send + 'static,
+    ) -> ApiResult<T> {
+        self.detached(move |me| async move {
+            let w = me.lock_writer().await?;
+            let (records, out) = build(&w.pending)?;
+            me.commit(w, records).await?;
+            Ok(out)
+        })
+        .await
+    }
 }

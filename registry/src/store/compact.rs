@@ -33,6 +33,8 @@ enum Logical {
     ClearSubject(Option<String>),
     Context(String),
     HighWater(String),
+    Kek(String, String),
+    Dek(crate::dek::DekId, String),
 }
 
 fn logical(key: &Key) -> Option<Logical> {
@@ -44,6 +46,16 @@ fn logical(key: &Key) -> Option<Logical> {
         Key::ClearSubject { subject } => Logical::ClearSubject(subject.clone()),
         Key::Context { context, .. } => Logical::Context(context.clone()),
         Key::IdHighWater { context } => Logical::HighWater(context.clone()),
+        Key::Kek { tenant, name } => Logical::Kek(tenant.clone(), name.clone()),
+        Key::Dek { tenant, kek, subject, algorithm, version } => Logical::Dek(
+            crate::dek::DekId {
+                kek: kek.clone(),
+                subject: subject.clone(),
+                algorithm: algorithm.clone(),
+                version: *version,
+            },
+            tenant.clone(),
+        ),
         Key::Noop => return None,
     })
 }
@@ -150,6 +162,9 @@ pub fn same_state(a: &State, b: &State) -> Result<(), String> {
     let modes = |s: &State| s.modes.iter().map(|(k, m)| (k.clone(), m.value, m.key.clone())).collect::<Vec<_>>();
     if modes(a) != modes(b) {
         return Err("modes differ".into());
+    }
+    if a.keys != b.keys {
+        return Err("DEK Registry keys differ".into());
     }
     Ok(())
 }

@@ -58,11 +58,35 @@ pub enum Key {
     IdHighWater {
         context: String,
     },
+    /// A KEK of the DEK Registry, in Confluent's `_dek_registry_keys` key format
+    /// (`{"tenant","name","type":"KEK"}`, no `keytype`).
+    Kek {
+        tenant: String,
+        name: String,
+    },
+    /// A DEK of the DEK Registry (`{"tenant","kekName","subject","algorithm","version","type":"DEK"}`).
+    Dek {
+        tenant: String,
+        kek: String,
+        subject: String,
+        algorithm: String,
+        version: u32,
+    },
 }
 
 #[derive(Deserialize)]
 struct RawKey {
-    keytype: String,
+    #[serde(default)]
+    keytype: Option<String>,
+    /// DEK Registry keys carry `type` (KEK/DEK) instead of `keytype`.
+    #[serde(rename = "type", default)]
+    key_type: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(rename = "kekName", default)]
+    kek_name: Option<String>,
+    #[serde(default)]
+    algorithm: Option<String>,
     #[serde(default)]
     subject: Option<String>,
     #[serde(default)]
@@ -77,9 +101,10 @@ impl Key {
     /// Decode any field order; unknown key types are an error the caller skips.
     pub fn decode(bytes: &[u8]) -> Result<Key, String> {
         let raw: RawKey = serde_json::from_slice(bytes).map_err(|e| format!("bad key JSON: {e}"))?;
+        let Some(keytype) = raw.keytype.clone() else { return Self::decode_encryption_key(raw) };
         let subject = raw.subject.filter(|s| !s.is_empty());
-        let need_subject = |s: Option<String>| s.ok_or_else(|| format!("{} key without subject", raw.keytype));
-        Ok(match raw.keytype.as_str() {
+        let need_subject = |s: Option<String>| s.ok_or_else(|| format!("{keytype} key without subject"));
+        Ok(match keytype.as_str() {
             "SCHEMA" => {
                 let version = raw.version.ok_or("SCHEMA key without version")?;
                 let version = u32::try_from(version).map_err(|_| format!("bad version {version}"))?;
@@ -99,6 +124,27 @@ impl Key {
             }
             other => return Err(format!("unknown keytype {other}")),
         })
+    }
+
+    /// A DEK Registry key (no `keytype`, a `type` of KEK or DEK).
+    fn decode_encryption_key(raw: RawKey) -> Result<Key, String> {
+        let tenant = raw.tenant.unwrap_or_else(|| "default".into());
+        match raw.key_type.as_deref() {
+            Some("KEK") => Ok(Key::Kek { tenant, name: raw.name.ok_or("KEK key without name")? }),
+            Some("DEK") => {
+                let version = raw.version.ok_or("DEK key without version")?;
+                let version = u32::try_from(version).map_err(|_| format!("bad DEK version {version}"))?;
+                Ok(Key::Dek {
+                    tenant,
+                    kek: raw.kek_name.ok_or("DEK key without kekName")?,
+                    subject: raw.subject.ok_or("DEK key without subject")?,
+                    algorithm: raw.algorithm.unwrap_or_else(|| "AES256_GCM".into()),
+                    version,
+                })
+            }
+            Some(other) => Err(format!("unknown key type {other}")),
+            None => Err("key without keytype".into()),
+        }
     }
 
     /// Encode in Confluent's canonical field order.
@@ -131,6 +177,16 @@ impl Key {
             Key::IdHighWater { context } => {
                 format!(r#"{{"keytype":"LOCKSTEP_ID_HIGH_WATER","context":{},"magic":0}}"#, s(context))
             }
+            // Jackson's order in Confluent's KeyEncryptionKeyId/DataEncryptionKeyId: creator
+            // properties first, then the inherited `type`.
+            Key::Kek { tenant, name } => format!(r#"{{"tenant":{},"name":{},"type":"KEK"}}"#, s(tenant), s(name)),
+            Key::Dek { tenant, kek, subject, algorithm, version } => format!(
+                r#"{{"tenant":{},"kekName":{},"subject":{},"algorithm":{},"version":{version},"type":"DEK"}}"#,
+                s(tenant),
+                s(kek),
+                s(subject),
+                s(algorithm)
+            ),
         };
         text.into_bytes()
     }
@@ -275,6 +331,28 @@ mod tests {
         assert!(Key::decode(b"not json").is_err());
         assert!(Key::decode(br#"{"keytype":"WHAT","magic":0}"#).is_err());
         assert!(Key::decode(br#"{"keytype":"SCHEMA","subject":"x","version":-1,"magic":1}"#).is_err());
+    }
+
+    #[test]
+    fn encryption_keys_in_confluents_format() {
+        let k = Key::Kek { tenant: "default".into(), name: "k1".into() };
+        assert_eq!(String::from_utf8(k.encode()).unwrap(), r#"{"tenant":"default","name":"k1","type":"KEK"}"#);
+        assert_eq!(Key::decode(br#"{"type":"KEK","name":"k1","tenant":"default"}"#).unwrap(), k);
+        let d = Key::Dek {
+            tenant: "default".into(),
+            kek: "k1".into(),
+            subject: "s-value".into(),
+            algorithm: "AES256_GCM".into(),
+            version: 2,
+        };
+        assert_eq!(
+            String::from_utf8(d.encode()).unwrap(),
+            r#"{"tenant":"default","kekName":"k1","subject":"s-value","algorithm":"AES256_GCM","version":2,"type":"DEK"}"#
+        );
+        assert_eq!(Key::decode(&d.encode()).unwrap(), d);
+        assert!(Key::decode(br#"{"type":"DEK","kekName":"k1","subject":"s","version":-3}"#).is_err());
+        assert!(Key::decode(br#"{"type":"XEK","name":"k"}"#).is_err());
+        assert!(Key::decode(br#"{"name":"k"}"#).is_err());
     }
 
     #[test]

@@ -1,0 +1,142 @@
+//! Keys travel with their schemas: a link mirrors the KEKs and DEKs of the subjects it links
+//! (with the subject mapping) before their versions, follows new and rotated DEKs, and never
+//! overwrites a different key.
+
+mod common;
+
+use common::*;
+use linker::client::RegistryClient;
+use linker::engine::{Link, LinkConfig, SyncError};
+use linker::mapping::ContextType;
+use linker::state::StateFile;
+use serde_json::{json, Value};
+
+const K: &str = "/dek-registry/v1/keks";
+
+fn config(src: &Reg, dst: &Reg, ct: ContextType, ctx: Option<&str>, subjects: &[&str]) -> LinkConfig {
+    let mut c = LinkConfig::new(src.client(), dst.client());
+    c.context_type = ct;
+    c.context = ctx.map(String::from);
+    c.subjects = subjects.iter().map(|s| s.to_string()).collect();
+    c
+}
+
+async fn kek(c: &RegistryClient, name: &str, key_id: &str) {
+    c.post_json(K, &json!({"name": name, "kmsType": "local-kms", "kmsKeyId": key_id})).await.unwrap();
+}
+
+async fn dek(c: &RegistryClient, kek: &str, subject: &str, body: Value) {
+    c.post_json(&format!("{K}/{kek}/deks/{subject}"), &body).await.unwrap();
+}
+
+fn enc(subject: &str) -> String {
+    percent_encoding::utf8_percent_encode(subject, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[tokio::test]
+async fn keys_cross_before_the_versions_that_use_them_and_follow_rotation() {
+    let (a, b) = (start().await, start().await);
+    let (src, dst) = (a.client(), b.client());
+    kek(&src, "kek1", "key-eu").await;
+    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "AAAA"})).await;
+    dek(&src, "kek1", "orders-value", json!({"version": 2, "encryptedKeyMaterial": "AAAB"})).await;
+    dek(&src, "kek1", "users-value", json!({"encryptedKeyMaterial": "UUUU"})).await;
+
+    let link =
+        Link::open(config(&a, &b, ContextType::None, None, &["orders-value"]), StateFile::new(None)).await.unwrap();
+    link.full_pass().await.unwrap();
+
+    let k = dst.get_json(&format!("{K}/kek1")).await.unwrap();
+    assert_eq!((k["kmsType"].clone(), k["kmsKeyId"].clone()), (json!("local-kms"), json!("key-eu")));
+    assert_eq!(dst.get_json(&format!("{K}/kek1/deks/orders-value/versions")).await.unwrap(), json!([1, 2]));
+    let d = dst.get_json(&format!("{K}/kek1/deks/orders-value/versions/2")).await.unwrap();
+    assert_eq!(d["encryptedKeyMaterial"], "AAAB");
+    // Only the linked subject's keys.
+    assert_eq!(dst.get_json(&format!("{K}/kek1/deks")).await.unwrap(), json!(["orders-value"]));
+
+    // In the destination's log, the keys come before the version that needs them.
+    let feed = dst.changes(0, 1000, 0).await.unwrap().unwrap().records;
+    let first = |pred: &dyn Fn(&Value) -> bool| feed.iter().position(|r| pred(&r.key)).unwrap();
+    let first_dek = first(&|k| k["type"] == "DEK");
+    let first_kek = first(&|k| k["type"] == "KEK");
+    let schema = first(&|k| k["keytype"] == "SCHEMA" && k["subject"] == "orders-value");
+    assert!(first_kek < first_dek && first_dek < schema, "KEK {first_kek}, DEK {first_dek}, SCHEMA {schema}");
+
+    // A rotated key (a new DEK version, no new schema version) crosses on the next pass.
+    dek(&src, "kek1", "orders-value", json!({"version": 3, "encryptedKeyMaterial": "AAAC"})).await;
+    link.full_pass().await.unwrap();
+    assert_eq!(dst.get_json(&format!("{K}/kek1/deks/orders-value/versions")).await.unwrap(), json!([1, 2, 3]));
+}
+
+#[tokio::test]
+async fn keys_follow_the_subject_mapping() {
+    let (a, b) = (start().await, start().await);
+    let (src, dst) = (a.client(), b.client());
+    kek(&src, "kek1", "key-eu").await;
+    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "AAAA", "algorithm": "AES256_SIV"})).await;
+    let link =
+        Link::open(config(&a, &b, ContextType::Custom, Some(".eu"), &["*"]), StateFile::new(None)).await.unwrap();
+    link.full_pass().await.unwrap();
+    let path = format!("{K}/kek1/deks/{}/versions/1?algorithm=AES256_SIV", enc(":.eu:orders-value"));
+    assert_eq!(dst.get_json(&path).await.unwrap()["encryptedKeyMaterial"], "AAAA");
+}
+
+#[tokio::test]
+async fn a_different_key_in_the_destination_is_a_conflict() {
+    let (a, b) = (start().await, start().await);
+    let (src, dst) = (a.client(), b.client());
+    kek(&src, "kek1", "key-eu").await;
+    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "SRC1"})).await;
+    // The destination already has a DEK at the same place wrapping another key.
+    kek(&dst, "kek1", "key-eu").await;
+    dek(&dst, "kek1", "orders-value", json!({"encryptedKeyMaterial": "DST1"})).await;
+    let link = Link::open(config(&a, &b, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
+    match link.full_pass().await {
+        Err(SyncError::Conflict(m)) => {
+            assert!(m.contains("SRC1") && m.contains("DST1") && m.contains("kek1"), "{m}");
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // Nothing overwritten, and the version that needs the key did not cross either.
+    let d = dst.get_json(&format!("{K}/kek1/deks/orders-value")).await.unwrap();
+    assert_eq!(d["encryptedKeyMaterial"], "DST1");
+    assert!(dst.versions("orders-value").await.is_err());
+
+    // A KEK with other KMS settings is a conflict too, naming both key ids.
+    let (c, d2) = (start().await, start().await);
+    kek(&c.client(), "kek2", "key-eu").await;
+    register(&c.client(), "s", &avro_record("S", &[("a", "string")])).await;
+    dek(&c.client(), "kek2", "s", json!({"encryptedKeyMaterial": "AA"})).await;
+    kek(&d2.client(), "kek2", "key-us").await;
+    let link = Link::open(config(&c, &d2, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
+    match link.full_pass().await {
+        Err(SyncError::Conflict(m)) => assert!(m.contains("key-eu") && m.contains("key-us"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_running_link_follows_new_keys_through_the_change_feed() {
+    let (a, b) = (start().await, start().await);
+    let (src, dst) = (a.client(), b.client());
+    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    let link = Link::open(config(&a, &b, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let l2 = link.clone();
+    let task = tokio::spawn(async move { l2.run(rx).await });
+    eventually(10, "initial sync", || async { dst.versions("orders-value").await.ok() }).await;
+    assert!(link.status().feed);
+    // The producer's client creates the KEK and DEK after the schema is registered.
+    kek(&src, "kek1", "key-eu").await;
+    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "AAAA"})).await;
+    let d = eventually(10, "DEK mirrored", || async {
+        dst.get_json(&format!("{K}/kek1/deks/orders-value/versions/1")).await.ok()
+    })
+    .await;
+    assert_eq!(d["encryptedKeyMaterial"], "AAAA");
+    tx.send(true).unwrap();
+    let _ = task.await;
+}
