@@ -183,6 +183,8 @@ pub fn check_against_registry_with(m: &Manifest, client: linker::RegistryClient)
                                 version: r.version,
                             })
                             .collect(),
+                        metadata: None,
+                        rule_set: None,
                         id: None,
                         version: None,
                     };

@@ -181,7 +181,7 @@ impl Registry {
         normalize: bool,
         force: bool,
     ) -> ApiResult<Checked> {
-        let merged = Self::registration_request(st, &ask.q, req);
+        let merged = Self::registration_request(st, &ask.q, req, self.config.rule_sets);
         let asked = merged.as_ref().unwrap_or(req);
         if self.parse_is_cached(st, &ask.q, asked, normalize) {
             let prepared = self.prepare(st, &ask.q, asked, normalize)?;
