@@ -178,8 +178,7 @@ pub fn check_against_registry(m: &Manifest, url: &str) -> Vec<Outcome> {
                                 version: r.version,
                             })
                             .collect(),
-                        id: None,
-                        version: None,
+                        ..Default::default()
                     };
                     runtime.block_on(client.check_compatibility(&e.subject, &reg)).map_err(|err| err.to_string())
                 });

@@ -349,6 +349,9 @@ fn registration(entity: &serde_json::Value, references: Vec<Reference>) -> Regis
         schema: entity["schema"].as_str().unwrap_or_default().to_string(),
         schema_type: entity["schemaType"].as_str().map(str::to_string),
         references,
+        // Part of the schema's identity: carried so the destination has the same guid.
+        metadata: entity.get("metadata").filter(|v| !v.is_null()).cloned(),
+        rule_set: entity.get("ruleSet").filter(|v| !v.is_null()).cloned(),
         id: None,
         version: None,
     }
