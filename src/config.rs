@@ -54,6 +54,10 @@ pub struct RegistryArgs {
     /// Largest metadata + ruleSet in one request, in bytes of JSON (42209 above it) [default: 262144].
     #[arg(long, env = "LOCKSTEP_MAX_METADATA_BYTES")]
     max_metadata_bytes: Option<usize>,
+    /// Rule sets (data contracts): accept (store and serve them, as Confluent Enterprise) or
+    /// reject (42210 for any ruleSet, defaultRuleSet or overrideRuleSet) [default: accept].
+    #[arg(long, env = "LOCKSTEP_RULE_SETS")]
+    rule_sets: Option<String>,
     /// A request head (or TLS handshake) must arrive within this many ms of its first byte [default: 10000].
     #[arg(long, env = "LOCKSTEP_HEADER_TIMEOUT_MS")]
     header_timeout_ms: Option<u64>,
@@ -127,6 +131,7 @@ struct FileSettings {
     kafka_properties: std::collections::BTreeMap<String, String>,
     max_body_bytes: Option<usize>,
     max_metadata_bytes: Option<usize>,
+    rule_sets: Option<String>,
     header_timeout_ms: Option<u64>,
     body_timeout_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
@@ -186,6 +191,11 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
     let default_compatibility =
         CompatibilityLevel::parse(&level).with_context(|| format!("invalid default compatibility level '{level}'"))?;
     let defaults = RegistryConfig::default();
+    let rule_sets = match args.rule_sets.or(file.rule_sets) {
+        None => defaults.rule_sets,
+        Some(r) => registry::rules::RuleSetPolicy::parse(&r)
+            .with_context(|| format!("--rule-sets takes accept or reject, not '{r}'"))?,
+    };
     let timeout = std::time::Duration::from_millis(args.kafka_timeout_ms.or(file.kafka_timeout_ms).unwrap_or(10_000));
     let kafka = match args.kafka_bootstrap.or(file.kafka_bootstrap) {
         None => None,
@@ -298,6 +308,7 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
                     .map(std::time::Duration::from_millis),
             },
             write_timeout: timeout,
+            rule_sets,
             ..defaults
         },
     })
@@ -457,6 +468,20 @@ mod tests {
         };
         let s = resolve(args).unwrap();
         assert_eq!(s.registry.work, registry::budget::WorkLimit { units: 7, time: None });
+    }
+
+    #[test]
+    fn rule_sets_policy_from_file_and_flag() {
+        use registry::rules::RuleSetPolicy;
+        assert_eq!(resolve(RegistryArgs::default()).unwrap().registry.rule_sets, RuleSetPolicy::Accept);
+        let dir = tempfile_dir();
+        let path = dir.join("rules.toml");
+        std::fs::write(&path, "[registry]\nrule_sets = \"reject\"\n").unwrap();
+        let s = resolve(RegistryArgs { config: Some(path.clone()), ..Default::default() }).unwrap();
+        assert_eq!(s.registry.rule_sets, RuleSetPolicy::Reject);
+        let flag = RegistryArgs { config: Some(path), rule_sets: Some("ACCEPT".into()), ..Default::default() };
+        assert_eq!(resolve(flag).unwrap().registry.rule_sets, RuleSetPolicy::Accept);
+        assert!(resolve(RegistryArgs { rule_sets: Some("maybe".into()), ..Default::default() }).is_err());
     }
 
     #[test]

@@ -183,10 +183,7 @@ pub fn check_against_registry_with(m: &Manifest, client: linker::RegistryClient)
                                 version: r.version,
                             })
                             .collect(),
-                        metadata: None,
-                        rule_set: None,
-                        id: None,
-                        version: None,
+                        ..Default::default()
                     };
                     runtime.block_on(client.check_compatibility(&e.subject, &reg)).map_err(|err| err.to_string())
                 });
