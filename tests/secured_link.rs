@@ -365,6 +365,38 @@ async fn a_link_between_registries_that_want_different_credentials() {
     let v = reader.version("orders-value", "latest").await.unwrap();
     assert_eq!((v.id, v.schema.as_str()), (2, schema));
 
+    // The replicator's schema gate with the same credentials (from its TOML tables): a record
+    // framed with a schema id the destination lacks has its schema imported first.
+    let id3 = admin
+        .register("payments-value", &Registration { schema: "\"long\"".into(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(id3, 3);
+    let toml_path = |p: &Path| s(p).replace('\\', "/");
+    let settings = format!(
+        "name = \"gate\"\n[source]\nalias = \"eu\"\nbootstrap = \"unused:9092\"\n\
+         [destination]\nalias = \"us\"\nbootstrap = \"unused:9092\"\n\
+         [registries]\nsource = \"{}\"\ndestination = \"{}\"\n\
+         [registries.source_auth]\nuser_info = \"eu-link:link-pw\"\nca_file = \"{ca}\"\n\
+         [registries.destination_auth]\noauth_token_url = \"{token_url}\"\noauth_client_id = \"link-us\"\n\
+         oauth_client_secret = \"s3cret\"\nca_file = \"{ca}\"\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+        eu.url,
+        us.url,
+        toml_path(&client_cert),
+        toml_path(&client_key),
+        ca = toml_path(&ca),
+    );
+    let cfg = replicator::config::Config::from_settings(toml::from_str(&settings).unwrap()).unwrap();
+    let gate = replicator::gate::Gate::open(&cfg, Default::default()).await.unwrap().unwrap();
+    let rt = tokio::runtime::Handle::current();
+    let verdict = tokio::task::spawn_blocking(move || {
+        gate.check(&rt, &[0, 0, 0, 0, 3, 42], None, Duration::from_secs(20)).map_err(|e| format!("{e:?}"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(verdict, Ok(replicator::gate::Verdict::Keep));
+    assert_eq!(reader.schema_by_id(3).await.unwrap(), "\"long\"");
+
     // `lockstep check --registry` with the source's credentials.
     let manifest = d.join("lockstep.toml");
     std::fs::write(d.join("order.avsc"), schema).unwrap();
