@@ -1,4 +1,11 @@
 //! URIs and JSON pointers.
+//!
+//! Reference resolution stays hand-written (RFC 3986 §5.2 as written): `fluent-uri`, the URI crate
+//! already in the tree, deliberately deviates from it (it removes percent-encoded dot segments,
+//! refuses bases with a fragment or an opaque path, and refuses references this resolver takes
+//! as written), and `url` follows WHATWG rules; either would change which `$ref` finds which
+//! schema. JSON pointers walk our own JSON model (`JVal`, which keeps key order and number text),
+//! which pointer crates for `serde_json::Value` cannot.
 
 use super::*;
 
@@ -139,23 +146,10 @@ pub(super) fn strip_fragment(uri: &str) -> &str {
     }
 }
 
+/// Percent-decoding of a fragment (invalid escapes stay as written, bytes that are not UTF-8 are
+/// replaced), by the `percent-encoding` crate.
 pub(super) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(v) = hex {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 pub(super) fn escape_token(t: &str) -> String {

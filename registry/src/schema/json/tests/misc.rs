@@ -333,3 +333,48 @@ fn wide_schemas_are_fine() {
     let many_keys: Vec<String> = (0..20000).map(|i| format!(r#""k{i}":{i}"#)).collect();
     parse(&format!(r#"{{"default":{{{}}}}}"#, many_keys.join(",")));
 }
+
+#[test]
+fn fragments_are_percent_decoded() {
+    assert_eq!(percent_decode("/$defs/a%20b%7E%2Fc"), "/$defs/a b~/c");
+    assert_eq!(percent_decode("%C3%A9%e9"), "é\u{fffd}");
+    for as_written in ["%", "%4", "%zz", "a%+1", "100%"] {
+        assert_eq!(percent_decode(as_written), as_written);
+    }
+    let s = parse(r##"{"$defs":{"a b":{"type":"string"}},"properties":{"x":{"$ref":"#/$defs/a%20b"}}}"##);
+    let t = parse(r##"{"$defs":{"a b":{"type":"integer"}},"properties":{"x":{"$ref":"#/$defs/a%20b"}}}"##);
+    assert!(check_compatibility(&t, &s, true).iter().any(|i| i.error_type == "TYPE_CHANGED"));
+}
+
+#[test]
+fn references_resolve_as_rfc_3986_section_5_4_says() {
+    let base = "http://a/b/c/d;p?q";
+    for (reference, want) in [
+        ("g:h", "g:h"),
+        ("g", "http://a/b/c/g"),
+        ("./g", "http://a/b/c/g"),
+        ("g/", "http://a/b/c/g/"),
+        ("/g", "http://a/g"),
+        ("//g", "http://g"),
+        ("?y", "http://a/b/c/d;p?y"),
+        ("g?y", "http://a/b/c/g?y"),
+        ("#s", "http://a/b/c/d;p?q#s"),
+        ("g#s", "http://a/b/c/g#s"),
+        (";x", "http://a/b/c/;x"),
+        ("", "http://a/b/c/d;p?q"),
+        (".", "http://a/b/c/"),
+        ("..", "http://a/b/"),
+        ("../g", "http://a/b/g"),
+        ("../../g", "http://a/g"),
+        ("../../../g", "http://a/g"),
+        ("/./g", "http://a/g"),
+        ("g.", "http://a/b/c/g."),
+        ("./../g", "http://a/b/g"),
+        ("g/../h", "http://a/b/c/h"),
+        ("g;x=1/../y", "http://a/b/c/y"),
+        ("http:g", "http:g"),
+    ] {
+        assert_eq!(resolve_uri(base, reference), want, "{reference}");
+    }
+    assert_eq!(resolve_uri("mem://input/", "other.json#/a"), "mem://input/other.json#/a");
+}
