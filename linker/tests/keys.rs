@@ -140,3 +140,25 @@ async fn a_running_link_follows_new_keys_through_the_change_feed() {
     tx.send(true).unwrap();
     let _ = task.await;
 }
+
+/// What the replicator's gate asks before it lets a record of the subject pass (policy preserve).
+#[tokio::test]
+async fn keys_missing_tells_whether_the_destination_lacks_a_subjects_keys() {
+    let (a, b) = (start().await, start().await);
+    let (src, dst) = (a.client(), b.client());
+    register(&src, "plain-value", &avro_record("P", &[("a", "string")])).await;
+    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    let link = Link::open(config(&a, &b, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
+    // No KEK anywhere: nothing is missing.
+    assert!(!link.keys_missing("orders-value").await.unwrap());
+    kek(&src, "kek1", "key-eu").await;
+    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "AAAA"})).await;
+    assert!(link.keys_missing("orders-value").await.unwrap());
+    assert!(!link.keys_missing("plain-value").await.unwrap());
+    link.full_pass().await.unwrap();
+    assert!(!link.keys_missing("orders-value").await.unwrap());
+    // A rotated key is missing again until the next pass.
+    dek(&src, "kek1", "orders-value", json!({"version": 2, "encryptedKeyMaterial": "AAAB"})).await;
+    assert!(link.keys_missing("orders-value").await.unwrap());
+    let _ = dst;
+}

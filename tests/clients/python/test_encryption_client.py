@@ -1,0 +1,161 @@
+"""Client-side field-level encryption through Lockstep's DEK Registry, with Confluent's Python
+client and its `local-kms` driver.
+
+A PII-tagged field is encrypted by the serializer (an ENCRYPT rule in the subject's rule set, the
+DEK created by the client in Lockstep's DEK Registry, wrapped by the local KMS): the raw bytes
+do not contain it, and a deserializer decrypts it through Lockstep. Then `lockstep link --once`
+copies the subject (and, before its versions, its KEK and DEK) to a second Lockstep registry;
+a deserializer that knows only that registry decrypts the same bytes there.
+
+Needs the registry to store rule sets (Confluent Enterprise semantics) and the `rules` extra of
+confluent-kafka (tink). Run by run.sh, which sets LOCKSTEP_URL.
+"""
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.rule_registry import RuleRegistry
+from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import FieldEncryptionExecutor
+from confluent_kafka.schema_registry.rules.encryption.localkms.local_driver import LocalKmsDriver
+from confluent_kafka.schema_registry.schema_registry_client import Rule, RuleKind, RuleMode, RuleParams, RuleSet
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+SOURCE = os.environ.get("LOCKSTEP_URL", "http://127.0.0.1:8081")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+BIN = os.environ.get("LOCKSTEP_BIN", os.path.join(REPO, "target", "debug", "lockstep"))
+LINK = shlex.split(os.environ.get("LOCKSTEP_LINK_CMD", f"{shlex.quote(BIN)} link"))
+
+SECRET = "lockstep-test-secret"
+SSN = "123-45-6789-unmistakable"
+
+LocalKmsDriver.register()
+
+
+def _schema():
+    return json.dumps(
+        {
+            "type": "record",
+            "name": "Patient",
+            "namespace": "com.example.encrypted",
+            "fields": [
+                {"name": "id", "type": "long"},
+                {"name": "ssn", "type": "string", "confluent:tags": ["PII"]},
+            ],
+        }
+    )
+
+
+def _rule_set(kek):
+    rule = Rule(
+        "encrypt-pii",
+        "",
+        RuleKind.TRANSFORM,
+        RuleMode.WRITEREAD,
+        "ENCRYPT",
+        ["PII"],
+        RuleParams({"encrypt.kek.name": kek, "encrypt.kms.type": "local-kms", "encrypt.kms.key.id": "mykey"}),
+        None,
+        None,
+        "ERROR,NONE",
+        False,
+    )
+    return RuleSet(None, [rule])
+
+
+def _rules():
+    """A rule registry of its own per registry URL (the encryption executor binds to one)."""
+    reg = RuleRegistry()
+    reg.register_executor(FieldEncryptionExecutor())
+    return reg
+
+
+@pytest.fixture
+def destination():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with tempfile.TemporaryDirectory() as data:
+        proc = subprocess.Popen(
+            [BIN, "registry", "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(data, "store")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(url + "/", timeout=1)
+                    break
+                except OSError:
+                    if proc.poll() is not None:
+                        pytest.fail("destination registry exited early")
+                    time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_pii_field_is_encrypted_and_decrypts_here_and_in_a_linked_registry(destination):
+    topic = f"patients-{uuid.uuid4().hex[:10]}"
+    subject = f"{topic}-value"
+    kek = f"kek_{uuid.uuid4().hex[:8]}"
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    src = SchemaRegistryClient({"url": SOURCE})
+    src.register_schema(subject, Schema(_schema(), "AVRO", [], None, _rule_set(kek)))
+    # The rule set is stored with the version (else the client would write plaintext).
+    assert src.get_latest_version(subject).schema.rule_set is not None
+
+    ser = AvroSerializer(
+        src,
+        None,
+        conf={"auto.register.schemas": False, "use.latest.version": True},
+        rule_conf={"secret": SECRET},
+        rule_registry=_rules(),
+    )
+    value = {"id": 7, "ssn": SSN}
+    payload = ser(dict(value), ctx)  # the serializer encrypts the dict it is given in place
+    assert SSN.encode() not in payload, "the PII field must not be readable in the raw bytes"
+
+    # The client created the KEK and a KMS-wrapped DEK in Lockstep's DEK Registry.
+    k = _get(f"{SOURCE}/dek-registry/v1/keks/{kek}")
+    assert (k["kmsType"], k["kmsKeyId"], k["shared"]) == ("local-kms", "mykey", False)
+    d = _get(f"{SOURCE}/dek-registry/v1/keks/{kek}/deks/{subject}/versions/latest")
+    assert d["encryptedKeyMaterial"] and "keyMaterial" not in d
+
+    here = AvroDeserializer(SchemaRegistryClient({"url": SOURCE}), rule_conf={"secret": SECRET}, rule_registry=_rules())
+    assert here(payload, ctx) == value
+
+    # Another region: the link carries the subject and, first, its keys.
+    r = subprocess.run(
+        LINK + ["--once", "--no-progress", "--source", SOURCE, "--destination", destination,
+                "--context-type", "NONE", "--subjects", subject],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert _get(f"{destination}/dek-registry/v1/keks/{kek}/deks/{subject}/versions/latest")["encryptedKeyMaterial"] == d[
+        "encryptedKeyMaterial"
+    ]
+    there = AvroDeserializer(
+        SchemaRegistryClient({"url": destination}), rule_conf={"secret": SECRET}, rule_registry=_rules()
+    )
+    assert there(payload, ctx) == value
+
