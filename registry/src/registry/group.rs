@@ -32,6 +32,8 @@ enum Outcome {
 struct Batch {
     seq: u64,
     records: Vec<LogRecord>,
+    /// The subjects its records write or reference (see [`touched_subjects`]).
+    subjects: HashSet<String>,
     done: watch::Sender<Option<Outcome>>,
 }
 
@@ -140,6 +142,22 @@ impl Registry {
             self.wait_settled(last, deadline).await?;
             return Ok(if self.group.state.lock().losses == losses { Ok(()) } else { Err(Lost) });
         }
+        // A record that loses takes the records built on it in the same batch with it only if
+        // they are about the same subject (its next version, a reference to it): such a write
+        // waits, holding the lock, until the open batch it would join is read back.
+        let touched = touched_subjects(&records);
+        loop {
+            let (conflict, losses) = {
+                let g = self.group.state.lock();
+                let seq = g.open.as_ref().filter(|b| !b.subjects.is_disjoint(&touched)).map(|b| b.seq);
+                (seq, g.losses)
+            };
+            let Some(seq) = conflict else { break };
+            self.wait_settled(seq, deadline).await?;
+            if self.group.state.lock().losses != losses {
+                return Ok(Err(Lost));
+            }
+        }
         for r in &records {
             w.pending.apply(r);
         }
@@ -149,11 +167,12 @@ impl Registry {
             if g.open.is_none() {
                 g.last_seq += 1;
                 let (done, _) = watch::channel(None);
-                g.open = Some(Batch { seq: g.last_seq, records: Vec::new(), done });
+                g.open = Some(Batch { seq: g.last_seq, records: Vec::new(), subjects: HashSet::new(), done });
             }
             let Some(b) = g.open.as_mut() else { return Err(ApiError::store("no open batch")) };
             let start = b.records.len();
             b.records.extend(records);
+            b.subjects.extend(touched);
             let rx = b.done.subscribe();
             let spawn = !g.flushing;
             if spawn {
@@ -266,5 +285,57 @@ impl Registry {
                 let _ = self.wait_visible(o.last().copied().unwrap_or(0) + 1, deadline).await;
             }
         }
+    }
+}
+
+/// The subjects `records` write (SCHEMA, DELETE_SUBJECT, CLEAR_SUBJECT, CONFIG, MODE keys; `*`
+/// for a global or context scope) and the subjects their schemas reference.
+fn touched_subjects(records: &[LogRecord]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for r in records {
+        let subject = match Key::decode(&r.key) {
+            Ok(Key::Schema { subject, .. }) | Ok(Key::DeleteSubject { subject }) => Some(subject),
+            Ok(Key::ClearSubject { subject }) | Ok(Key::Config { subject }) | Ok(Key::Mode { subject }) => subject,
+            _ => None,
+        };
+        let Some(subject) = subject.and_then(|s| subject::normalize(&s)) else {
+            out.insert("*".to_string());
+            continue;
+        };
+        if let Some(v) = r.value.as_deref().and_then(|v| serde_json::from_slice::<record::SchemaValue>(v).ok()) {
+            if let Some(q) = QualifiedSubject::parse(&subject) {
+                out.extend(v.references.iter().filter_map(|x| subject::qualify_in_context_of(&x.subject, &q)));
+            }
+        }
+        out.insert(subject);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registration_touches_its_subject_and_what_it_references() {
+        let value = SchemaValue {
+            subject: ":.eu:orders".into(),
+            version: 2,
+            id: 7,
+            schema_type: None,
+            references: vec![SchemaReference { name: "a.avsc".into(), subject: "address".into(), version: 1 }],
+            metadata: None,
+            rule_set: None,
+            schema: "\"string\"".into(),
+            deleted: false,
+        };
+        let rec = LogRecord::new(
+            Key::Schema { subject: ":.eu:orders".into(), version: 2 }.encode(),
+            Some(record::to_bytes(&value)),
+        );
+        let config = LogRecord::new(Key::Config { subject: None }.encode(), Some(b"{}".to_vec()));
+        let touched = touched_subjects(&[rec, config]);
+        let want: HashSet<String> = [":.eu:orders", ":.eu:address", "*"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(touched, want);
     }
 }
