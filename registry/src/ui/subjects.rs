@@ -96,24 +96,15 @@ pub(crate) struct Found {
     pub subjects: Vec<Row>,
 }
 
-/// ASCII-case-insensitive substring test without allocating (`needle` already lowercase).
-fn contains_ci(hay: &str, needle: &[u8]) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
-}
-
-fn starts_ci(hay: &str, needle: &[u8]) -> bool {
-    hay.len() >= needle.len() && hay.as_bytes()[..needle.len()].eq_ignore_ascii_case(needle)
-}
-
 /// One subject as the search scans it: a flat copy of what the filters need, so a search over
 /// 100,000 subjects is a pass over a vector rather than over the persistent map.
 struct Indexed {
     qualified: String,
     /// Byte range of the name inside `qualified`; the context is before it.
     name_start: usize,
+    /// The name in ASCII lowercase, for case-insensitive matching with the standard library's
+    /// (optimized) substring search.
+    lower: String,
     live: bool,
     schema_type: Option<SchemaType>,
 }
@@ -136,6 +127,7 @@ impl SubjectIndex {
             entries.push(Indexed {
                 qualified: qualified.clone(),
                 name_start: qualified.len() - name.len(),
+                lower: name.to_ascii_lowercase(),
                 live: latest.is_some(),
                 schema_type: latest.or_else(|| entry.versions.values().next_back()).map(|v| v.schema.schema_type),
             });
@@ -159,7 +151,7 @@ fn index_for(ui: &super::Ui, st: &RegistryState) -> std::sync::Arc<SubjectIndex>
 
 /// Run a search against a snapshot.
 pub(crate) fn search(ui: &super::Ui, st: &RegistryState, s: &Search, access: &Access) -> Found {
-    let needle = s.q.to_ascii_lowercase().into_bytes();
+    let needle = s.q.to_ascii_lowercase();
     let all_readable = access.reads_all();
     let context = s.context.as_deref().map(|c| if c == DEFAULT_CONTEXT { String::new() } else { format!(":{c}:") });
     let index = index_for(ui, st);
@@ -171,8 +163,7 @@ pub(crate) fn search(ui: &super::Ui, st: &RegistryState, s: &Search, access: &Ac
                 continue;
             }
         }
-        let name = &e.qualified[e.name_start..];
-        let hit = if s.prefix { starts_ci(name, &needle) } else { contains_ci(name, &needle) };
+        let hit = if s.prefix { e.lower.starts_with(&needle) } else { e.lower.contains(&needle) };
         if !hit || (!e.live && !s.deleted) {
             continue;
         }
