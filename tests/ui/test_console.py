@@ -182,6 +182,7 @@ def test_compatibility_playground_both_verdicts_and_register(browser):
     v = wait(d, EC.presence_of_element_located((By.ID, "pg-verdict")))
     assert v.get_attribute("data-result") == "bad" and "Incompatible" in v.text, v.text
     assert "READER_FIELD_MISSING_DEFAULT_VALUE" in v.text
+    d.execute_script("arguments[0].scrollIntoView({block: 'end'})", v)
     shot(d, "05-playground-incompatible")
     Select(d.find_element(By.ID, "pg-level")).select_by_value("FORWARD")
     d.find_element(By.ID, "pg-check").click()

@@ -58,6 +58,8 @@ pub(crate) struct Ui {
     /// At most this many diffs/checks at once (parsing and checking are CPU work).
     cpu: tokio::sync::Semaphore,
     replication: replication::Scraper,
+    /// The subject search's index of the latest state searched.
+    subject_index: parking_lot::Mutex<Option<Arc<subjects::SubjectIndex>>>,
 }
 
 type Shared = Arc<Ui>;
@@ -69,6 +71,7 @@ pub fn router(registry: Arc<Registry>, opts: UiOptions) -> Router {
         registry,
         cpu: tokio::sync::Semaphore::new(slots),
         replication: replication::Scraper::new(opts.replicator_urls),
+        subject_index: Default::default(),
     });
     Router::new()
         .route("/ui", get(subjects::page))
