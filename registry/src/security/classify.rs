@@ -132,6 +132,14 @@ pub fn classify(method: &Method, path: &str, query: &[(String, String)]) -> Acce
         ["exporters"] if *method == Method::POST => CreateExporter,
         ["exporters", name, ..] => Need(Admin, Resource::Exporter(decode(name))),
         ["lockstep", "changes"] if read => Need(Read, Resource::Global),
+        // Clients that decrypt read a subject's DEKs and the KEK that wraps them (no key
+        // material: Lockstep never returns it); creating and deleting keys is admin.
+        ["dek-registry", "v1", "keks", _, "deks", s, ..] if read => {
+            // A DEK's subject is a literal name, not resolved against the registry's subjects.
+            let s = decode(s);
+            Need(Read, Resource::Subject(subject::normalize(&s).unwrap_or(s)))
+        }
+        ["dek-registry", "v1", "keks", ..] if read => Authenticated,
         ["dek-registry", ..] => admin,
         ["ui", ..] if read => Authenticated,
         // The console's compatibility check at a chosen level: a read, like POST /compatibility.
@@ -162,7 +170,13 @@ mod tests {
         assert_eq!(c(Method::PUT, "/mode"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::PUT, "/mode/:.:"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::PUT, "/mode/x"), Need(Operation::Mode, Resource::Subject("x".into())));
-        assert_eq!(c(Method::GET, "/dek-registry/v1/keks"), Need(Operation::Admin, Resource::Global));
+        assert_eq!(c(Method::GET, "/dek-registry/v1/keks"), Authenticated);
+        assert_eq!(
+            c(Method::GET, "/dek-registry/v1/keks/k/deks/orders-value/versions/1"),
+            Need(Operation::Read, Resource::Subject("orders-value".into()))
+        );
+        assert_eq!(c(Method::POST, "/dek-registry/v1/keks/k/deks"), Need(Operation::Admin, Resource::Global));
+        assert_eq!(c(Method::DELETE, "/dek-registry/v1/keks/k"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::GET, "/%73ubjects"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::PATCH, "/subjects/x"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::PUT, "/exporters/e1/pause"), Need(Operation::Admin, Resource::Exporter("e1".into())));
