@@ -13,7 +13,7 @@ req="$repo/tests/clients/python/requirements.txt"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [ "$(cat "$venv/.requirements.sha" 2>/dev/null)" != "$want" ]; then
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
   echo "$want" > "$venv/.requirements.sha"
 fi
 export LOCKSTEP_TEST_PYTHON="$venv/bin/python"

@@ -20,7 +20,7 @@ fi
 stamp="$venv/.requirements.sha"
 want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
   echo "$want" > "$stamp"
 fi
 [ -x "$bin" ] || { echo "no $bin: run cargo build first" >&2; exit 1; }
