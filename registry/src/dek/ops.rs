@@ -260,21 +260,7 @@ impl Registry {
         check_subject(&subject)?;
         self.key_write(move |st| {
             st.keys.kek(&kek_name, true).ok_or_else(|| validate::not_found(&kek_name))?;
-            let targets: Vec<Arc<DekValue>> = match version {
-                None => {
-                    st.keys
-                        .dek(&kek_name, &subject, algorithm, None, true)
-                        .ok_or_else(|| validate::not_found(&subject))?;
-                    st.keys.dek_versions(&kek_name, &subject, algorithm, permanent).cloned().collect()
-                }
-                Some(v) => {
-                    vec![st
-                        .keys
-                        .dek(&kek_name, &subject, algorithm, v, true)
-                        .ok_or_else(|| validate::not_found(&subject))?
-                        .clone()]
-                }
-            };
+            let targets = dek_targets(&st.keys, &kek_name, &subject, algorithm, version, permanent)?;
             let mut records = Vec::new();
             if permanent {
                 if targets.iter().any(|d| !d.deleted) {
@@ -309,21 +295,7 @@ impl Registry {
         check_subject(&subject)?;
         self.key_write(move |st| {
             let kek = st.keys.kek(&kek_name, true).ok_or_else(|| validate::not_found(&kek_name))?;
-            let targets: Vec<Arc<DekValue>> = match version {
-                None => {
-                    st.keys
-                        .dek(&kek_name, &subject, algorithm, None, true)
-                        .ok_or_else(|| validate::not_found(&subject))?;
-                    st.keys.dek_versions(&kek_name, &subject, algorithm, true).cloned().collect()
-                }
-                Some(v) => {
-                    vec![st
-                        .keys
-                        .dek(&kek_name, &subject, algorithm, v, true)
-                        .ok_or_else(|| validate::not_found(&subject))?
-                        .clone()]
-                }
-            };
+            let targets = dek_targets(&st.keys, &kek_name, &subject, algorithm, version, true)?;
             if kek.deleted {
                 return Err(validate::soft_deleted(&kek_name));
             }
@@ -336,4 +308,24 @@ impl Registry {
         })
         .await
     }
+}
+
+/// The DEK versions a delete or undelete acts on: one version, or every version of the subject
+/// (soft-deleted ones too when `deleted`). 40470 when the subject has no DEK there.
+fn dek_targets(
+    keys: &super::KeyState,
+    kek: &str,
+    subject: &str,
+    algorithm: &'static str,
+    version: Option<Option<u32>>,
+    deleted: bool,
+) -> ApiResult<Vec<Arc<DekValue>>> {
+    let one = |v| keys.dek(kek, subject, algorithm, v, true).ok_or_else(|| validate::not_found(subject));
+    Ok(match version {
+        None => {
+            one(None)?;
+            keys.dek_versions(kek, subject, algorithm, deleted).cloned().collect()
+        }
+        Some(v) => vec![one(v)?.clone()],
+    })
 }
