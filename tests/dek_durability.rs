@@ -51,21 +51,7 @@ async fn acknowledged_keys_survive_kill_9() {
             }
         }));
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let n = acked.lock().unwrap().len();
-        if n >= 300 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "only {n} DEK writes acknowledged in 60 s");
-    }
-    server.kill9();
-    for t in tasks {
-        let _ = t.await;
-    }
-    let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 300);
+    let acked = support::kill9_after_acks(server, &acked, tasks, 300, "DEK writes").await;
 
     let server = Server::start(dir.path());
     let kek = get_json(&client, &format!("{}/{K}/kek1", server.url)).await;

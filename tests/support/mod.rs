@@ -118,3 +118,30 @@ pub async fn register_schema(client: &::reqwest::Client, base: &str, subject: &s
         .await
         .unwrap()
 }
+
+/// Let acknowledged writes flow until at least `min` (60 s at most), then kill -9 the server
+/// while `tasks` are still writing; what was acknowledged before the kill.
+pub async fn kill9_after_acks<T: Clone>(
+    server: Server,
+    acked: &std::sync::Mutex<Vec<T>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    min: usize,
+    what: &str,
+) -> Vec<T> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let n = acked.lock().unwrap().len();
+        if n >= min {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {n} {what} acknowledged in 60 s");
+    }
+    server.kill9();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= min);
+    acked
+}
