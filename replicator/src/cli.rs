@@ -12,8 +12,9 @@ use crate::config::Config;
 use crate::gate::Gate;
 use crate::group::Coordinator;
 use crate::metrics::{self, Metrics};
-use crate::offsets::{self, Syncs};
+use crate::offsets;
 use crate::status;
+use crate::syncs::Syncs;
 
 #[derive(clap::Args, Debug)]
 #[command(

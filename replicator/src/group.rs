@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, InvalidPolicy};
 use crate::gate::Gate;
 use crate::metrics::Metrics;
-use crate::offsets::Syncs;
+use crate::syncs::Syncs;
 use crate::topics;
 use crate::worker::{Assignment, Command, Worker};
 

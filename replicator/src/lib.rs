@@ -4,9 +4,9 @@
 //!
 //! Modules: [`config`] (the TOML file), [`group`] (processes sharing a replication through a
 //! destination consumer group), [`worker`] (the copy loop, one per core), [`gate`] (the schema
-//! gate), [`topics`] (topic and config mirroring), [`offsets`] (offset syncs, checkpoints,
-//! failover), [`group_offsets`] (batched group-offset admin calls), [`status`], [`metrics`]
-//! (Prometheus), [`wire`] (Confluent's wire formats), [`cli`].
+//! gate), [`topics`] (topic and config mirroring), [`syncs`] (offset syncs), [`offsets`]
+//! (checkpoints, failover), [`group_offsets`] (batched group-offset admin calls), [`status`],
+//! [`metrics`] (Prometheus), [`wire`] (Confluent's wire formats), [`cli`].
 
 pub mod cli;
 pub mod config;
@@ -16,6 +16,7 @@ pub mod group_offsets;
 pub mod metrics;
 pub mod offsets;
 pub mod status;
+pub mod syncs;
 pub mod topics;
 pub mod wire;
 pub mod worker;

@@ -25,7 +25,7 @@ use crate::config::{Config, Delivery, Framing, InvalidPolicy};
 use crate::gate::{Gate, GateError, Verdict};
 use crate::group::{client, GroupCtx, Shared};
 use crate::metrics::Metrics;
-use crate::offsets::Syncs;
+use crate::syncs::Syncs;
 use crate::wire::Field;
 
 /// Header naming the cluster a record was first produced to (kept across hops).
