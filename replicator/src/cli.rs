@@ -108,7 +108,7 @@ pub async fn replicate_file(
         None => None,
     };
     let gate = Gate::open(&cfg, metrics.clone()).await?;
-    let syncs = Arc::new(Syncs::default());
+    let syncs = Arc::new(Syncs::journaled());
     let coordinator = Coordinator::open(cfg.clone(), path, gate, metrics.clone(), syncs.clone()).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let checkpointer = {

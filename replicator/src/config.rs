@@ -189,11 +189,23 @@ pub struct OffsetSettings {
     /// continuously, while they have no active members there, never moving backwards.
     #[serde(default)]
     pub sync_groups: Vec<String>,
+    /// How long offset syncs stay in the destination's sync log.
+    #[serde(default = "six_hours")]
+    pub sync_retention_ms: u64,
+}
+
+fn six_hours() -> u64 {
+    6 * 3600 * 1000
 }
 
 impl Default for OffsetSettings {
     fn default() -> Self {
-        Self { groups: all(), checkpoint_interval_ms: five_seconds(), sync_groups: Vec::new() }
+        Self {
+            groups: all(),
+            checkpoint_interval_ms: five_seconds(),
+            sync_groups: Vec::new(),
+            sync_retention_ms: six_hours(),
+        }
     }
 }
 
@@ -313,6 +325,7 @@ pub struct Config {
     pub groups: Vec<Regex>,
     pub sync_groups: Vec<Regex>,
     pub checkpoint_interval: Duration,
+    pub sync_retention: Duration,
     pub metrics_listen: Option<String>,
     /// Per topic pattern framing, first match wins; then `default_framing`.
     pub framing: Vec<(Regex, Framing)>,
@@ -416,6 +429,7 @@ impl Config {
                 s.delivery.batch_max_ms.unwrap_or(if delivery == Delivery::ExactlyOnce { 50 } else { 1000 }).max(1),
             ),
             checkpoint_interval: Duration::from_millis(s.offsets.checkpoint_interval_ms.max(100)),
+            sync_retention: Duration::from_millis(s.offsets.sync_retention_ms.max(60_000)),
             metrics_listen: s.metrics.listen,
         })
     }
@@ -458,6 +472,11 @@ impl Config {
     /// The compacted topic (on the destination cluster) where processes report their status.
     pub fn status_topic(&self) -> String {
         format!("lockstep-status.{}", self.name)
+    }
+
+    /// The topic (on the destination cluster) holding the offset syncs of every process.
+    pub fn sync_topic(&self) -> String {
+        format!("lockstep-offset-syncs.{}", self.name)
     }
 
     /// The compacted topic (on the destination cluster) holding consumer-group checkpoints.

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, InvalidPolicy};
 use crate::gate::Gate;
 use crate::metrics::Metrics;
+use crate::sync_log::SyncLog;
 use crate::syncs::Syncs;
 use crate::topics;
 use crate::worker::{Assignment, Command, Worker};
@@ -173,6 +174,7 @@ pub struct Coordinator {
     threads: Vec<std::thread::JoinHandle<()>>,
     subscribed: Vec<String>,
     instance: String,
+    sync_log: Option<Arc<SyncLog>>,
 }
 
 impl Coordinator {
@@ -221,6 +223,14 @@ impl Coordinator {
         let status: BaseProducer = client(&cfg.destination.bootstrap, &cfg.destination.properties).create()?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let instance = format!("{}-{:x}", std::process::id(), now % 0xffff_ffff);
+        // Without the sync log translation stays exact only for what this process copies.
+        let sync_log = match SyncLog::open(&cfg, &dst_admin, syncs.clone(), &instance).await {
+            Ok(l) => Some(Arc::new(l)),
+            Err(e) => {
+                tracing::warn!("offset syncs kept in memory only: {e:#}");
+                None
+            }
+        };
         let shared = Arc::new(Shared::default());
         let mut threads = Vec::new();
         let mut senders = Vec::new();
@@ -232,6 +242,7 @@ impl Coordinator {
                 gate.clone(),
                 metrics.clone(),
                 syncs.clone(),
+                sync_log.clone(),
                 shared.clone(),
                 group.clone(),
             )?;
@@ -255,6 +266,7 @@ impl Coordinator {
             threads,
             subscribed: Vec::new(),
             instance,
+            sync_log,
         })
     }
 
@@ -302,6 +314,12 @@ impl Coordinator {
             return;
         }
         let retry = |new: Vec<(String, i32)>| self.group.context().new.lock().extend(new);
+        // What the previous owners copied, so that translation stays exact across the move.
+        if let Some(log) = &self.sync_log {
+            if let Err(e) = log.catch_up(Duration::from_secs(30)) {
+                tracing::warn!("offset syncs of the previous owners not read: {e:#}");
+            }
+        }
         let mut tpl = TopicPartitionList::new();
         for (t, p) in &new {
             tpl.add_partition(t, *p);

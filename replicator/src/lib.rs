@@ -4,7 +4,8 @@
 //!
 //! Modules: [`config`] (the TOML file), [`group`] (processes sharing a replication through a
 //! destination consumer group), [`worker`] (the copy loop, one per core), [`gate`] (the schema
-//! gate), [`topics`] (topic and config mirroring), [`syncs`] (offset syncs), [`offsets`]
+//! gate), [`topics`] (topic and config mirroring), [`syncs`] (offset syncs), [`sync_log`] (their topic on
+//! the destination), [`offsets`]
 //! (checkpoints, failover), [`group_offsets`] (batched group-offset admin calls), [`status`],
 //! [`metrics`] (Prometheus), [`wire`] (Confluent's wire formats), [`cli`].
 
@@ -16,6 +17,7 @@ pub mod group_offsets;
 pub mod metrics;
 pub mod offsets;
 pub mod status;
+pub mod sync_log;
 pub mod syncs;
 pub mod topics;
 pub mod wire;

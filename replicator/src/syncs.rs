@@ -7,8 +7,14 @@
 //! copied continuously. For a stretch nobody recorded (another process's copy whose syncs were
 //! lost, a crash before they were written) a commit translates to the start of that stretch
 //! (re-reads it, skips nothing).
+//!
+//! Every anchor made here is also journaled, and [`crate::sync_log`] writes the journal to the
+//! destination, so a restarted process, or one that takes a partition over, translates what
+//! the previous owner copied exactly too ([`Syncs::drain`] / [`Syncs::apply`]).
 
 use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
 
 /// Anchors kept per partition (older committed offsets no longer translate).
 const SYNCS_KEPT: usize = 50_000;
@@ -21,15 +27,39 @@ struct PartitionSyncs {
     anchors: VecDeque<Anchor>,
     /// The newest anchor recorded (whether kept or not): nothing beyond it translates.
     reach: Option<(i64, i64)>,
+    /// Anchors made (pushed, or the newest one moved) here since the last [`Syncs::drain`].
+    unsent: VecDeque<Anchor>,
+    /// The reach the sync log holds for this partition: what the next drained entry follows.
+    sent: Option<(i64, i64)>,
+}
+
+/// One entry of the sync log: what one process learnt about one partition since its previous
+/// entry for it (`prev`, that entry's reach).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journal {
+    /// Destination topic.
+    pub topic: String,
+    pub partition: i32,
+    pub prev: Option<(i64, i64)>,
+    /// `(source, destination, end)` in the order they were made.
+    pub anchors: Vec<(i64, i64, bool)>,
+    pub reach: (i64, i64),
 }
 
 /// (destination topic, partition) → its anchors.
 #[derive(Default)]
 pub struct Syncs {
     map: parking_lot::Mutex<BTreeMap<(String, i32), PartitionSyncs>>,
+    /// Whether anchors are journaled for a sync log.
+    journaled: bool,
 }
 
 impl Syncs {
+    /// Syncs whose anchors are journaled for [`Syncs::drain`].
+    pub fn journaled() -> Syncs {
+        Syncs { map: Default::default(), journaled: true }
+    }
+
     /// Record that a consumer at destination offset `dst` sees the copies of source offsets
     /// `src` and on. Only committed copies may be recorded.
     pub fn record(&self, dest_topic: &str, partition: i32, src: i64, dst: i64) {
@@ -39,10 +69,8 @@ impl Syncs {
             return;
         }
         ps.reach = Some((src, dst));
-        match ps.anchors.back_mut() {
-            Some(b) if b.s == src && !b.end => b.d = dst,
-            Some(b) if !b.end && b.d - b.s == dst - src => {}
-            _ => ps.push(Anchor { s: src, d: dst, end: false }),
+        if let Some(a) = ps.advance(src, dst).filter(|_| self.journaled) {
+            ps.journal(a);
         }
     }
 
@@ -58,7 +86,13 @@ impl Syncs {
             if let Some(ps) = map.get_mut(&key) {
                 match ps.reach {
                     Some(r) if r == (src, dst) => {}
-                    Some((s, d)) if s <= src => ps.push(Anchor { s, d, end: true }),
+                    Some((s, d)) if s <= src => {
+                        let end = Anchor { s, d, end: true };
+                        ps.push(end);
+                        if self.journaled {
+                            ps.journal(end);
+                        }
+                    }
                     _ => {
                         map.remove(&key);
                     }
@@ -66,6 +100,58 @@ impl Syncs {
             }
         }
         self.record(dest_topic, partition, src, dst);
+    }
+
+    /// The journal entries not yet in the sync log, one per partition that changed; they count
+    /// as sent from here on.
+    pub fn drain(&self) -> Vec<Journal> {
+        let mut out = Vec::new();
+        for ((topic, partition), ps) in self.map.lock().iter_mut() {
+            let Some(reach) = ps.reach else { continue };
+            if ps.unsent.is_empty() && ps.sent == Some(reach) {
+                continue;
+            }
+            out.push(Journal {
+                topic: topic.clone(),
+                partition: *partition,
+                prev: ps.sent,
+                anchors: ps.unsent.drain(..).map(|a| (a.s, a.d, a.end)).collect(),
+                reach,
+            });
+            ps.sent = Some(reach);
+        }
+        out
+    }
+
+    /// Learn from another process's (or an earlier run's) journal entry. Only news is taken:
+    /// an entry that does not reach past what is known is ignored. An entry that does not follow
+    /// on from what is known (an entry lost, a crash before it was written) starts a new run,
+    /// so the stretch in between translates only to its start.
+    pub fn apply(&self, j: &Journal) {
+        let mut map = self.map.lock();
+        let ps = map.entry((j.topic.clone(), j.partition)).or_default();
+        if ps.reach.is_some_and(|(s, _)| s >= j.reach.0) {
+            return;
+        }
+        if ps.reach != j.prev {
+            if let Some((s, d)) = ps.reach {
+                ps.push(Anchor { s, d, end: true });
+            }
+        }
+        for &(s, d, end) in &j.anchors {
+            if ps.anchors.back().is_some_and(|b| b.s > s) {
+                continue;
+            }
+            if end {
+                ps.push(Anchor { s, d, end });
+            } else {
+                ps.advance(s, d);
+            }
+        }
+        let (s, d) = j.reach;
+        ps.advance(s, d);
+        ps.reach = Some(j.reach);
+        ps.sent = ps.reach;
     }
 
     /// The destination offset a group that committed source offset `committed` resumes at:
@@ -104,6 +190,32 @@ struct Anchor {
 }
 
 impl PartitionSyncs {
+    /// Move the anchors on to a copy of `src` at `dst`; the anchor made, if any.
+    fn advance(&mut self, src: i64, dst: i64) -> Option<Anchor> {
+        match self.anchors.back_mut() {
+            Some(b) if b.s == src && !b.end => {
+                b.d = dst;
+                Some(*b)
+            }
+            Some(b) if !b.end && b.d - b.s == dst - src => None,
+            _ => {
+                let a = Anchor { s: src, d: dst, end: false };
+                self.push(a);
+                Some(a)
+            }
+        }
+    }
+
+    /// Keep an anchor made here for the sync log. A journal too long to send means entries
+    /// are missing: the next one no longer follows on (`sent` forgotten).
+    fn journal(&mut self, a: Anchor) {
+        if self.unsent.len() >= SYNCS_KEPT {
+            self.unsent.pop_front();
+            self.sent = None;
+        }
+        self.unsent.push_back(a);
+    }
+
     fn push(&mut self, a: Anchor) {
         self.anchors.push_back(a);
         if self.anchors.len() > SYNCS_KEPT {
@@ -214,5 +326,81 @@ mod tests {
         s.restart("t", 0, 10, 500);
         assert_eq!(s.translate("t", 0, 50), None);
         assert_eq!(s.translate("t", 0, 10), Some(500));
+    }
+
+    /// Source records at `src` copied to a destination with a marker after every batch of
+    /// 10, by `s`, drained into the journal after every batch.
+    fn copy_journaled(s: &Syncs, src: &[i64], dst0: i64, log: &mut Vec<Journal>) -> Vec<(i64, i64)> {
+        let mut dst = dst0;
+        let mut out = Vec::new();
+        for (i, o) in src.iter().enumerate() {
+            s.record("t", 0, *o, dst);
+            out.push((*o, dst));
+            dst += 1;
+            if i % 10 == 9 || i == src.len() - 1 {
+                s.record("t", 0, o + 1, dst);
+                dst += 1;
+                log.extend(s.drain());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_restarted_process_translates_what_its_predecessor_copied_exactly() {
+        let src: Vec<i64> = (0..300).filter(|o| o % 7 != 3 && !(100..130).contains(o)).collect();
+        let a = Syncs::journaled();
+        let mut log = Vec::new();
+        a.restart("t", 0, 0, 0);
+        let copies = copy_journaled(&a, &src, 0, &mut log);
+        assert!(a.drain().is_empty(), "nothing new, nothing to write");
+        let b = Syncs::journaled();
+        for j in &log {
+            b.apply(j);
+        }
+        check_exact(&b, &copies);
+        // Its own copying goes on from there: still exact across the hand-over.
+        let (last_s, last_d) = *copies.last().unwrap();
+        b.restart("t", 0, last_s + 1, last_d + 2);
+        let more: Vec<i64> = (last_s + 1..last_s + 50).collect();
+        let mut all = copies.clone();
+        all.extend(copy_journaled(&b, &more, last_d + 2, &mut log));
+        check_exact(&b, &all);
+    }
+
+    #[test]
+    fn a_lost_journal_entry_never_makes_a_commit_skip_records() {
+        let src: Vec<i64> = (0..200).filter(|o| o % 5 != 2).collect();
+        let a = Syncs::journaled();
+        let mut log = Vec::new();
+        let copies = copy_journaled(&a, &src, 0, &mut log);
+        log.remove(log.len() / 2);
+        let b = Syncs::default();
+        for j in &log {
+            b.apply(j);
+        }
+        let last = copies.last().unwrap().0;
+        for c in 0..=last + 1 {
+            let Some(d) = b.translate("t", 0, c) else { continue };
+            assert!(
+                copies.iter().filter(|(o, _)| *o >= c).all(|(_, p)| *p >= d),
+                "C={c} D={d}: an unprocessed record would be skipped"
+            );
+        }
+        assert_eq!(b.translate("t", 0, last + 1), a.translate("t", 0, last + 1), "the newest entry is exact");
+    }
+
+    #[test]
+    fn old_or_foreign_entries_do_not_disturb_a_partition_copied_here() {
+        let a = Syncs::journaled();
+        let mut log = Vec::new();
+        let src: Vec<i64> = (0..100).collect();
+        let copies = copy_journaled(&a, &src, 0, &mut log);
+        // Replaying its own history, or an older one, changes nothing.
+        for j in &log {
+            a.apply(j);
+        }
+        check_exact(&a, &copies);
+        assert!(a.drain().is_empty());
     }
 }

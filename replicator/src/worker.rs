@@ -25,6 +25,7 @@ use crate::config::{Config, Delivery, Framing, InvalidPolicy};
 use crate::gate::{Gate, GateError, Verdict};
 use crate::group::{client, GroupCtx, Shared};
 use crate::metrics::Metrics;
+use crate::sync_log::SyncLog;
 use crate::syncs::Syncs;
 use crate::wire::Field;
 
@@ -110,6 +111,7 @@ pub struct Worker {
     gate: Option<Arc<Gate>>,
     metrics: Arc<Metrics>,
     syncs: Arc<Syncs>,
+    sync_log: Option<Arc<SyncLog>>,
     shared: Arc<Shared>,
     group: Arc<BaseConsumer<GroupCtx>>,
     consumer: BaseConsumer,
@@ -129,6 +131,7 @@ impl Worker {
         gate: Option<Arc<Gate>>,
         metrics: Arc<Metrics>,
         syncs: Arc<Syncs>,
+        sync_log: Option<Arc<SyncLog>>,
         shared: Arc<Shared>,
         group: Arc<BaseConsumer<GroupCtx>>,
     ) -> anyhow::Result<Worker> {
@@ -167,6 +170,7 @@ impl Worker {
             gate,
             metrics,
             syncs,
+            sync_log,
             shared,
             group,
             consumer,
@@ -212,6 +216,10 @@ impl Worker {
                     tracing::warn!("batch abandoned at a rebalance: {e:#}");
                     self.abandon();
                 }
+                // The next owner reads these before it starts.
+                if let Some(log) = &self.sync_log {
+                    log.flush();
+                }
                 for tp in &list {
                     if self.parts.remove(tp).is_some() {
                         self.shared.revoked(&tp.0, tp.1);
@@ -225,6 +233,9 @@ impl Worker {
                 if let Err(e) = self.finish_batch() {
                     tracing::warn!("last batch abandoned: {e:#}");
                     self.abandon();
+                }
+                if let Some(log) = &self.sync_log {
+                    log.flush();
                 }
                 let _ = done.send(());
                 return Ok(false);
@@ -304,6 +315,9 @@ impl Worker {
             }
         }
         self.finish_batch()?;
+        if let Some(log) = &self.sync_log {
+            log.persist_if_due();
+        }
         if halted {
             self.reassign()?;
         }

@@ -56,20 +56,16 @@ fn resume_keys(group: &str, topic: &str, expect: usize) -> Vec<String> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs two Kafka clusters: run by tests/replicator/run.sh"]
-async fn failover_replays_nothing_after_transactions_aborts_and_loop_skips() {
-    let s = Setup::new();
-    let topic = unique("exact");
-    let group = unique("exact-group");
-    create_topic(&src(), &topic, 1, &[]).await;
-    // One plain record, then one-record transactions (records on odd offsets, markers on even
-    // ones); some aborted, some carrying the destination's origin (skipped as loops).
-    produce_raw(&src(), &topic, 0, &[(b"r-0".to_vec(), b"plain".to_vec(), vec![])]).await;
+/// One plain record, then one-record transactions (records on odd offsets, markers on even
+/// ones); some aborted, some carrying the destination's origin (skipped as loops). Returns the
+/// keys that reach the destination, in order.
+async fn transactional_history(topic: &str) -> Vec<String> {
+    create_topic(&src(), topic, 1, &[]).await;
+    produce_raw(&src(), topic, 0, &[(b"r-0".to_vec(), b"plain".to_vec(), vec![])]).await;
     let p: ThreadedProducer<DefaultProducerContext> =
         cfg(&src()).set("transactional.id", unique("exact-tx")).create().unwrap();
     p.init_transactions(Duration::from_secs(30)).unwrap();
-    let mut real = vec!["r-0".to_string()];
+    let mut copied = vec!["r-0".to_string()];
     for i in 1..=200 {
         let (key, abort, looped) = (format!("r-{i}"), i % 10 == 5, i % 10 == 7);
         p.begin_transaction().unwrap();
@@ -77,43 +73,62 @@ async fn failover_replays_nothing_after_transactions_aborts_and_loop_skips() {
         if looped {
             h = h.insert(Header { key: "lockstep.origin", value: Some(b"us".as_slice()) });
         }
-        p.send(BaseRecord::<[u8], [u8]>::to(&topic).partition(0).key(key.as_bytes()).payload(b"t").headers(h)).unwrap();
+        p.send(BaseRecord::<[u8], [u8]>::to(topic).partition(0).key(key.as_bytes()).payload(b"t").headers(h)).unwrap();
         if abort {
             p.abort_transaction(Duration::from_secs(30)).unwrap();
         } else {
             p.commit_transaction(Duration::from_secs(30)).unwrap();
             if !looped {
-                real.push(key);
+                copied.push(key);
             }
         }
     }
-    // The group processes 151 of the records it sees (read_committed) and commits.
+    copied
+}
+
+/// `group` processes the first `n` records it sees (read_committed) and commits; their keys.
+fn process_and_commit(topic: &str, group: &str, n: usize) -> Vec<String> {
     let c: BaseConsumer = cfg(&src())
-        .set("group.id", &group)
+        .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(&topic, 0, Offset::Beginning).unwrap();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
     c.assign(&tpl).unwrap();
     let mut seen = Vec::new();
     let mut next = 0;
-    while seen.len() < 151 {
+    while seen.len() < n {
         if let Some(Ok(m)) = c.poll(Duration::from_millis(500)) {
             seen.push(String::from_utf8_lossy(m.key().unwrap()).into_owned());
             next = m.offset() + 1;
         }
     }
     let mut commit = TopicPartitionList::new();
-    commit.add_partition_offset(&topic, 0, Offset::Offset(next)).unwrap();
+    commit.add_partition_offset(topic, 0, Offset::Offset(next)).unwrap();
     c.commit(&commit, rdkafka::consumer::CommitMode::Sync).unwrap();
-    let copied: Vec<String> = {
-        // What reaches the destination: the committed records without the loops.
-        let mut all = vec!["r-0".to_string()];
-        all.extend((1..=200).filter(|i| i % 10 != 5 && i % 10 != 7).map(|i| format!("r-{i}")));
-        all
-    };
+    seen
+}
+
+/// After failover, `group` reads on the destination exactly the copies it had not processed.
+fn assert_resumes_exactly(conf: &std::path::Path, group: &str, topic: &str, copied: &[String], seen: &[String]) {
+    failover(conf, group);
+    let processed: std::collections::BTreeSet<&String> = seen.iter().collect();
+    let want: Vec<String> = copied.iter().filter(|k| !processed.contains(k)).cloned().collect();
+    let got = resume_keys(group, topic, want.len());
+    assert_eq!(got.first(), want.first(), "the group must resume right after its last processed record");
+    assert_eq!(got, want, "replayed or skipped records");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs two Kafka clusters: run by tests/replicator/run.sh"]
+async fn failover_replays_nothing_after_transactions_aborts_and_loop_skips() {
+    let s = Setup::new();
+    let topic = unique("exact");
+    let group = unique("exact-group");
+    let copied = transactional_history(&topic).await;
+    let seen = process_and_commit(&topic, &group, 151);
     let conf = Conf::new("exact")
         .topics(&topic)
         .set("offsets", format!("groups = [\"{group}\"]"))
@@ -122,12 +137,31 @@ async fn failover_replays_nothing_after_transactions_aborts_and_loop_skips() {
     let _r = Replicator::start(&conf);
     assert_eq!(read_all(&dst(), &topic, copied.len(), Duration::from_secs(60)).len(), copied.len());
     std::thread::sleep(Duration::from_millis(3000));
-    failover(&conf, &group);
-    let processed: std::collections::BTreeSet<&String> = seen.iter().collect();
-    let want: Vec<String> = copied.iter().filter(|k| !processed.contains(k)).cloned().collect();
-    let got = resume_keys(&group, &topic, want.len());
-    assert_eq!(got.first(), want.first(), "the group must resume right after its last processed record");
-    assert_eq!(got, want, "replayed or skipped records");
+    assert_resumes_exactly(&conf, &group, &topic, &copied, &seen);
+}
+
+/// The offset syncs outlive the process: a group that commits after the replicator was
+/// killed and started again, inside what the first process copied, still translates exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs two Kafka clusters: run by tests/replicator/run.sh"]
+async fn failover_is_exact_for_a_commit_made_after_the_replicator_was_killed_and_restarted() {
+    let s = Setup::new();
+    let topic = unique("exact-restart");
+    let group = unique("exact-restart-group");
+    let copied = transactional_history(&topic).await;
+    let conf = Conf::new("exact-restart")
+        .topics(&topic)
+        .set("offsets", format!("groups = [\"{group}\"]"))
+        .set("offsets", "checkpoint_interval_ms = 1000")
+        .write(&s, "exact-restart");
+    let mut first = Replicator::start(&conf);
+    assert_eq!(read_all(&dst(), &topic, copied.len(), Duration::from_secs(60)).len(), copied.len());
+    std::thread::sleep(Duration::from_millis(2500)); // the syncs are written within a second
+    first.kill9();
+    let seen = process_and_commit(&topic, &group, 151);
+    let _second = Replicator::start(&conf);
+    std::thread::sleep(Duration::from_millis(5000));
+    assert_resumes_exactly(&conf, &group, &topic, &copied, &seen);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
