@@ -190,7 +190,7 @@ async fn writer(w: usize, nodes: Arc<Nodes>, history: Arc<History>, stop: Arc<At
     while !stop.load(Ordering::Relaxed) {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let subject = SUBJECTS[(seed >> 33) as usize % SUBJECTS.len()];
-        let name = if (seed >> 7) % 8 == 0 {
+        let name = if (seed >> 7).is_multiple_of(8) {
             format!("W{w}_{}", history.ms())
         } else {
             format!("S{}", (seed >> 13) as usize % SHARED_SCHEMAS)
