@@ -152,6 +152,9 @@ pub struct TopicFraming {
     #[serde(default = "yes")]
     pub value: bool,
     pub on_invalid: Option<String>,
+    /// The source context these topics' ids resolve in (`.name`, or `.` for the default
+    /// context); default: `registries.source_context`.
+    pub source_context: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -298,6 +301,8 @@ pub struct Framing {
     pub key: bool,
     pub value: bool,
     pub on_invalid: InvalidPolicy,
+    /// Index into [`Config::source_contexts`]: where the topic's ids resolve.
+    pub context: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,8 +337,18 @@ pub struct Config {
     pub default_framing: Framing,
     pub dead_letter_topic: String,
     pub workers: usize,
-    /// `.ctx` or None for the default context.
-    pub source_context: Option<String>,
+    /// The source contexts ids resolve in (`.ctx`, or None for the default context): the first
+    /// is `registries.source_context`, the others come from `schemas.topics`.
+    pub source_contexts: Vec<Option<String>>,
+}
+
+/// `.name` → Some, `.`/empty/absent → None (the default context).
+fn source_context(c: Option<&str>, section: &str) -> anyhow::Result<Option<String>> {
+    Ok(match c.map(str::trim) {
+        None | Some("" | ".") => None,
+        Some(c) if c.starts_with('.') && !c.contains(':') => Some(c.to_string()),
+        Some(c) => bail!("{section}.source_context must look like '.name' (or '.' for the default context), not '{c}'"),
+    })
 }
 
 fn anchored(patterns: &[String], what: &str) -> anyhow::Result<Vec<Regex>> {
@@ -378,7 +393,9 @@ impl Config {
             key: true,
             value: true,
             on_invalid: invalid_policy(&s.schemas.on_invalid, "schemas.on_invalid")?,
+            context: 0,
         };
+        let mut source_contexts = vec![source_context(s.registries.source_context.as_deref(), "registries")?];
         let mut framing = Vec::new();
         for t in &s.schemas.topics {
             let re = anchored(std::slice::from_ref(&t.pattern), "schemas.topics.pattern")?.remove(0);
@@ -386,13 +403,18 @@ impl Config {
                 Some(p) => invalid_policy(p, "schemas.topics.on_invalid")?,
                 None => default_framing.on_invalid,
             };
-            framing.push((re, Framing { key: t.key, value: t.value, on_invalid }));
+            let context = match &t.source_context {
+                None => 0,
+                Some(c) => {
+                    let c = source_context(Some(c), "schemas.topics")?;
+                    source_contexts.iter().position(|x| *x == c).unwrap_or_else(|| {
+                        source_contexts.push(c);
+                        source_contexts.len() - 1
+                    })
+                }
+            };
+            framing.push((re, Framing { key: t.key, value: t.value, on_invalid, context }));
         }
-        let source_context = match s.registries.source_context.as_deref().map(str::trim) {
-            None | Some("" | ".") => None,
-            Some(c) if c.starts_with('.') && !c.contains(':') => Some(c.to_string()),
-            Some(c) => bail!("registries.source_context must look like '.name', not '{c}'"),
-        };
         let dead_letter_topic =
             s.schemas.dead_letter_topic.clone().unwrap_or_else(|| format!("lockstep-dead-letters.{}", s.name));
         let workers = s
@@ -416,7 +438,7 @@ impl Config {
             default_framing,
             dead_letter_topic,
             workers,
-            source_context,
+            source_contexts,
             source: s.source,
             destination: s.destination,
             registries: s.registries,
@@ -517,6 +539,14 @@ mod tests {
         assert!(parse("[bogus]\nx = 1").is_err());
         assert!(parse("[schemas]\non_invalid = \"drop\"").unwrap_err().to_string().contains("schemas.on_invalid"));
         assert!(parse("[registries]\nsource_context = \"ctx\"").is_err());
+        let c = parse(
+            "[registries]\nsource_context = \".eu\"\n[[schemas.topics]]\npattern = \"us.*\"\nsource_context = \".us\"\n[[schemas.topics]]\npattern = \"plain.*\"\nsource_context = \".\"\n[[schemas.topics]]\npattern = \"eu.*\"\nsource_context = \".us\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.source_contexts, vec![Some(".eu".to_string()), Some(".us".to_string()), None]);
+        assert_eq!((c.framing("orders").context, c.framing("us1").context, c.framing("plain").context), (0, 1, 2));
+        assert_eq!(c.framing("eu1").context, 1);
+        assert!(parse("[[schemas.topics]]\npattern = \"x\"\nsource_context = \":.eu:\"").is_err());
     }
 
     #[test]
@@ -551,8 +581,14 @@ mod tests {
             "[schemas]\non_invalid = \"stop\"\n[[schemas.topics]]\npattern = \"raw.*\"\nkey = false\non_invalid = \"dead-letter\"\n",
         )
         .unwrap();
-        assert_eq!(c.framing("orders"), Framing { key: true, value: true, on_invalid: InvalidPolicy::Stop });
-        assert_eq!(c.framing("raw.clicks"), Framing { key: false, value: true, on_invalid: InvalidPolicy::DeadLetter });
+        assert_eq!(
+            c.framing("orders"),
+            Framing { key: true, value: true, on_invalid: InvalidPolicy::Stop, context: 0 }
+        );
+        assert_eq!(
+            c.framing("raw.clicks"),
+            Framing { key: false, value: true, on_invalid: InvalidPolicy::DeadLetter, context: 0 }
+        );
         assert_eq!(c.dead_letter_topic, "lockstep-dead-letters.t");
         assert_eq!(parse("").unwrap().default_framing.on_invalid, InvalidPolicy::Pass);
     }

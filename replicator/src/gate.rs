@@ -76,12 +76,14 @@ pub struct Gate {
     source: RegistryClient,
     destination: RegistryClient,
     link: Arc<Link>,
-    /// `?subject=:.ctx:` for lookups in the configured source context, or empty.
-    ctx_query: String,
-    resolved: moka::sync::Cache<SchemaRef, i32>,
-    guids: moka::sync::Cache<SchemaRef, ()>,
+    /// Per source context ([`Config::source_contexts`]): `?subject=:.ctx:` for lookups there,
+    /// or empty for the default context.
+    ctx_queries: Vec<String>,
+    /// Caches keyed by (source context index, reference).
+    resolved: moka::sync::Cache<(usize, SchemaRef), i32>,
+    guids: moka::sync::Cache<(usize, SchemaRef), ()>,
     /// References the source registry did not know, asked again after a while.
-    unknown: moka::sync::Cache<SchemaRef, ()>,
+    unknown: moka::sync::Cache<(usize, SchemaRef), ()>,
     metrics: Arc<Metrics>,
 }
 
@@ -103,7 +105,11 @@ impl Gate {
             source,
             destination,
             link,
-            ctx_query: cfg.source_context.as_ref().map_or(String::new(), |c| format!("?subject=:{c}:")),
+            ctx_queries: cfg
+                .source_contexts
+                .iter()
+                .map(|c| c.as_ref().map_or(String::new(), |c| format!("?subject=:{c}:")))
+                .collect(),
             resolved: moka::sync::Cache::builder().max_capacity(100_000).build(),
             guids: moka::sync::Cache::builder().max_capacity(100_000).build(),
             unknown: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(10)).build(),
@@ -119,6 +125,7 @@ impl Gate {
         rt: &tokio::runtime::Handle,
         payload: &[u8],
         header: Option<&[u8]>,
+        ctx: usize,
         patience: Duration,
     ) -> Result<Verdict, GateError> {
         let (r, at) = match wire::locate(payload, header) {
@@ -126,22 +133,23 @@ impl Gate {
             Ok(None) => return Ok(Verdict::Invalid("not in Confluent's wire format".into())),
             Err(m) => return Ok(Verdict::Invalid(m.into())),
         };
-        let resolved = if let Some(id) = self.resolved.get(&r) {
+        let key = (ctx, r);
+        let resolved = if let Some(id) = self.resolved.get(&key) {
             Resolved::Id(id)
-        } else if self.guids.contains_key(&r) {
+        } else if self.guids.contains_key(&key) {
             Resolved::Guid
-        } else if self.unknown.contains_key(&r) {
+        } else if self.unknown.contains_key(&key) {
             Resolved::Unknown
         } else {
             let deadline = std::time::Instant::now() + patience;
             let mut wait = Duration::from_millis(100);
             loop {
-                match rt.block_on(self.resolve(r)) {
+                match rt.block_on(self.resolve(r, ctx)) {
                     Ok(res) => {
                         match res {
-                            Resolved::Id(id) => self.resolved.insert(r, id),
-                            Resolved::Guid => self.guids.insert(r, ()),
-                            Resolved::Unknown => self.unknown.insert(r, ()),
+                            Resolved::Id(id) => self.resolved.insert(key, id),
+                            Resolved::Guid => self.guids.insert(key, ()),
+                            Resolved::Unknown => self.unknown.insert(key, ()),
                         }
                         break res;
                     }
@@ -169,14 +177,15 @@ impl Gate {
         })
     }
 
-    async fn resolve(&self, r: SchemaRef) -> Result<Resolved, GateError> {
+    async fn resolve(&self, r: SchemaRef, ctx: usize) -> Result<Resolved, GateError> {
+        let q = self.ctx_queries.get(ctx).map_or("", String::as_str);
         match r {
-            SchemaRef::Id(id) => self.resolve_id(id).await,
-            SchemaRef::Guid(g) => self.resolve_guid(&wire::guid_string(&g)).await,
+            SchemaRef::Id(id) => self.resolve_id(id, q).await,
+            SchemaRef::Guid(g) => self.resolve_guid(&wire::guid_string(&g), q).await,
         }
     }
 
-    async fn resolve_guid(&self, guid: &str) -> Result<Resolved, GateError> {
+    async fn resolve_guid(&self, guid: &str, q: &str) -> Result<Resolved, GateError> {
         match self.destination.get_json(&format!("/schemas/guids/{guid}")).await {
             Ok(_) => return Ok(Resolved::Guid),
             Err(e) if e.is_not_found() => {}
@@ -187,7 +196,7 @@ impl Gate {
             Err(e) if e.is_not_found() => return Ok(Resolved::Unknown),
             Err(e) => return Err(client_err("source", &format!("reading schema guid {guid}"), e)),
         };
-        let want = self.ctx_query.strip_prefix("?subject=:").and_then(|c| c.strip_suffix(':')).unwrap_or(".");
+        let want = q.strip_prefix("?subject=:").and_then(|c| c.strip_suffix(':')).unwrap_or(".");
         let entries: Vec<(String, i64)> = ids
             .as_array()
             .into_iter()
@@ -204,7 +213,7 @@ impl Gate {
             )));
         }
         let id = i32::try_from(*id).map_err(|_| GateError::Fatal(format!("schema id {id} out of range")))?;
-        if let Resolved::Unknown = self.resolve_id(id).await? {
+        if let Resolved::Unknown = self.resolve_id(id, q).await? {
             return Ok(Resolved::Unknown);
         }
         match self.destination.get_json(&format!("/schemas/guids/{guid}")).await {
@@ -216,8 +225,7 @@ impl Gate {
         }
     }
 
-    async fn resolve_id(&self, id: i32) -> Result<Resolved, GateError> {
-        let q = &self.ctx_query;
+    async fn resolve_id(&self, id: i32, q: &str) -> Result<Resolved, GateError> {
         let src = match self.source.get_json(&format!("/schemas/ids/{id}{q}")).await {
             Ok(v) => v,
             Err(e) if e.code() == Some(40403) || e.is_not_found() => return Ok(Resolved::Unknown),
@@ -236,7 +244,7 @@ impl Gate {
         };
         match self.policy {
             SchemaPolicy::Fail => {
-                if self.destination_holds(id, &src_schema).await? {
+                if self.destination_holds(id, &src_schema, q).await? {
                     return Ok(Resolved::Id(id));
                 }
                 Err(GateError::Fatal(format!(
@@ -245,7 +253,7 @@ impl Gate {
                 )))
             }
             SchemaPolicy::Preserve => {
-                let held = self.destination_holds(id, &src_schema).await?;
+                let held = self.destination_holds(id, &src_schema, q).await?;
                 let names = subjects_of(id).await?;
                 // The schema alone is not enough when its subjects have encryption keys: a
                 // record is not produced before the DEKs its subject needs exist there too.
@@ -262,7 +270,7 @@ impl Gate {
                     Err(SyncError::Transient(m)) => return Err(GateError::Transient(m)),
                     Err(e) => return Err(GateError::Fatal(format!("importing schema id {id} ({names:?}): {e}"))),
                 }
-                if self.destination_holds(id, &src_schema).await? {
+                if self.destination_holds(id, &src_schema, q).await? {
                     self.metrics.schemas_imported.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(id, subjects = ?names, "schema imported into the destination registry");
                     Ok(Resolved::Id(id))
@@ -299,8 +307,8 @@ impl Gate {
         Ok(false)
     }
 
-    async fn destination_holds(&self, id: i32, schema: &str) -> Result<bool, GateError> {
-        match self.destination.get_json(&format!("/schemas/ids/{id}{}", self.ctx_query)).await {
+    async fn destination_holds(&self, id: i32, schema: &str, q: &str) -> Result<bool, GateError> {
+        match self.destination.get_json(&format!("/schemas/ids/{id}{q}")).await {
             Ok(s) => Ok(same_schema(s["schema"].as_str().unwrap_or_default(), schema)),
             Err(e) if e.code() == Some(40403) => Ok(false),
             Err(e) => Err(client_err("destination", &format!("reading schema id {id}"), e)),

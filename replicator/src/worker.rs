@@ -348,7 +348,7 @@ impl Worker {
                     .enumerate()
             {
                 let Some(bytes) = bytes.filter(|b| framed && !b.is_empty()) else { continue };
-                match g.check(&self.rt, bytes, header(field.header()), Duration::from_secs(300)) {
+                match g.check(&self.rt, bytes, header(field.header()), part.framing.context, Duration::from_secs(300)) {
                     Ok(Verdict::Invalid(why)) => invalid = Some(format!("{field:?}: {why}").to_lowercase()),
                     Ok(v) => verdicts[i] = v,
                     Err(GateError::Fatal(why)) => {

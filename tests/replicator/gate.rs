@@ -191,28 +191,42 @@ async fn invalid_records_pass_go_to_dead_letters_or_stop_only_their_partition() 
 async fn ids_of_a_source_context_resolve_there() {
     let s = Setup::new();
     let (rs, rd) = (s.registry("src-registry"), s.registry("dst-registry"));
-    let topic = unique("ctx");
-    create_topic(&src(), &topic, 1, &[]).await;
-    // The same id means another schema in the default context.
-    let other = register(&rs.url, &format!("{topic}-other"), "\"long\"").await;
-    let v = register(&rs.url, &format!(":.eu:{topic}-value"), "\"string\"").await;
+    // Two topics whose records carry the same id: in `.eu` for one (the replication's
+    // source_context), in the default context for the other (its [[schemas.topics]] entry).
+    let (eu, plain) = (unique("ctx"), unique("ctx-plain"));
+    create_topic(&src(), &eu, 1, &[]).await;
+    create_topic(&src(), &plain, 1, &[]).await;
+    let other = register(&rs.url, &format!("{plain}-value"), "\"long\"").await;
+    let v = register(&rs.url, &format!(":.eu:{eu}-value"), "\"string\"").await;
     let id = v["id"].as_u64().unwrap() as u32;
     assert_eq!(other["id"].as_u64().unwrap() as u32, id, "the test wants the same id in both contexts");
     let mut value = vec![0u8];
     value.extend_from_slice(&id.to_be_bytes());
     value.extend_from_slice(&[0x02, b'x']);
-    produce_raw(&src(), &topic, 0, &[(b"k".to_vec(), value.clone(), vec![])]).await;
+    produce_raw(&src(), &eu, 0, &[(b"k".to_vec(), value.clone(), vec![])]).await;
+    produce_raw(&src(), &plain, 0, &[(b"k".to_vec(), value.clone(), vec![])]).await;
     let conf = Conf::new("ctx")
         .registries(&rs, &rd)
         .set("registries", "source_context = \".eu\"")
-        .topics(&topic)
-        .set("", format!("[[schemas.topics]]\npattern = \"{topic}\"\nkey = false\non_invalid = \"stop\""))
+        .set("topics", format!("include = [\"{eu}\", \"{plain}\"]"))
+        .set(
+            "",
+            format!(
+                "[[schemas.topics]]\npattern = \"{plain}\"\nkey = false\non_invalid = \"stop\"\nsource_context = \".\""
+            ),
+        )
+        .set("", format!("[[schemas.topics]]\npattern = \"{eu}\"\nkey = false\non_invalid = \"stop\""))
         .write(&s, "ctx");
     let _r = Replicator::start(&conf);
-    let got = read_all(&dst(), &topic, 1, Duration::from_secs(60));
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].3, value);
-    let d: Value =
-        reqwest::get(format!("{}/schemas/ids/{id}?subject=:.eu:", rd.url)).await.unwrap().json().await.unwrap();
-    assert_eq!(d["schema"], "\"string\"", "{d}");
+    for t in [&eu, &plain] {
+        let got = read_all(&dst(), t, 1, Duration::from_secs(60));
+        assert_eq!(got.len(), 1, "{t}");
+        assert_eq!(got[0].3, value);
+    }
+    let schema_at = |q: &'static str| {
+        let url = format!("{}/schemas/ids/{id}{q}", rd.url);
+        async move { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap() }
+    };
+    assert_eq!(schema_at("?subject=:.eu:").await["schema"], "\"string\"");
+    assert_eq!(schema_at("").await["schema"], "\"long\"", "the default context's id, for the other topic");
 }
