@@ -390,7 +390,7 @@ async fn a_link_between_registries_that_want_different_credentials() {
     let gate = replicator::gate::Gate::open(&cfg, Default::default()).await.unwrap().unwrap();
     let rt = tokio::runtime::Handle::current();
     let verdict = tokio::task::spawn_blocking(move || {
-        gate.check(&rt, &[0, 0, 0, 0, 3, 42], None, Duration::from_secs(20)).map_err(|e| format!("{e:?}"))
+        gate.check(&rt, &[0, 0, 0, 0, 3, 42], None, 0, Duration::from_secs(20)).map_err(|e| format!("{e:?}"))
     })
     .await
     .unwrap();
