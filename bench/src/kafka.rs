@@ -36,7 +36,7 @@ fn now_ms() -> i64 {
 }
 
 /// Produce `count` records of `size` bytes round-robin over `partitions` partitions.
-pub fn produce(bootstrap: &str, topic: &str, count: u64, size: usize, partitions: i32) -> Result<()> {
+pub fn produce(bootstrap: &str, topic: &str, count: u64, size: usize, partitions: i32, first: u64) -> Result<()> {
     let p: ThreadedProducer<DefaultProducerContext> = client(bootstrap)
         .set("linger.ms", "20")
         .set("batch.size", "1000000")
@@ -46,7 +46,7 @@ pub fn produce(bootstrap: &str, topic: &str, count: u64, size: usize, partitions
     let payload = vec![b'x'; size];
     let started = Instant::now();
     for i in 0..count {
-        let key = format!("k{i}");
+        let key = format!("k{}", first + i);
         send_retrying(
             &p,
             BaseRecord::to(topic).partition((i % partitions as u64) as i32).key(&key).payload(payload.as_slice()),
@@ -95,14 +95,22 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// CPU seconds the processes `pids` have used so far (None when one is gone or none given).
+fn cpu_seconds_of(pids: &[u32]) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|p| cpu_seconds(*p)).sum()
+}
+
 /// Wait until `count` records are in `topic` (end offsets), or committed by `group`. Reports the
-/// time and (with `pid`) the CPU that process used from the first copied record to the last.
+/// time and (with `pids`) the CPU those processes used from the first copied record to the last.
 pub fn wait(
     bootstrap: &str,
     topic: &str,
     count: u64,
     group: Option<&str>,
-    pid: Option<u32>,
+    pids: &[u32],
     timeout: Duration,
 ) -> Result<()> {
     let mut cfg = client(bootstrap);
@@ -115,12 +123,12 @@ pub fn wait(
     loop {
         let n = copied(&c, topic, group.is_some()).unwrap_or(0);
         if n > 0 && first.is_none() {
-            first = Some((Instant::now(), n, pid.and_then(cpu_seconds)));
+            first = Some((Instant::now(), n, cpu_seconds_of(pids)));
         }
         if n >= count {
             let (t0, n0, cpu0) = first.unwrap_or((started, 0, None));
             let secs = t0.elapsed().as_secs_f64();
-            let cpu = match (cpu0, pid.and_then(cpu_seconds)) {
+            let cpu = match (cpu0, cpu_seconds_of(pids)) {
                 (Some(a), Some(b)) => Some(b - a),
                 _ => None,
             };
@@ -199,5 +207,71 @@ pub fn latency(
         json!({"rate": rate, "records": hist.len(), "expected": total,
                "p50_ms": hist.value_at_quantile(0.5), "p99_ms": hist.value_at_quantile(0.99), "max_ms": hist.max()})
     );
+    Ok(())
+}
+
+/// Commit `offset` on partition 0 of `topic` for `group`.
+pub fn commit(bootstrap: &str, topic: &str, group: &str, offset: i64) -> Result<()> {
+    let c: BaseConsumer = client(bootstrap).set("group.id", group).set("enable.auto.commit", "false").create()?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Offset(offset))?;
+    c.commit(&tpl, rdkafka::consumer::CommitMode::Sync).context("commit")?;
+    Ok(())
+}
+
+/// Read partition 0 of `topic` from `group`'s committed offset to the end: records whose key
+/// `k<i>` has i < `processed` are re-read; a first key past `processed` means records skipped.
+pub fn replay(bootstrap: &str, topic: &str, group: &str, processed: u64) -> Result<()> {
+    let c: BaseConsumer = client(bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, 0);
+    let committed = match c.committed_offsets(tpl, Duration::from_secs(10))?.elements().first().map(|e| e.offset()) {
+        Some(Offset::Offset(o)) => o,
+        other => bail!("{group} has no committed offset on {topic}: {other:?}"),
+    };
+    let (_, high) = c.fetch_watermarks(topic, 0, Duration::from_secs(10))?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Offset(committed))?;
+    c.assign(&tpl)?;
+    let (mut replayed, mut first) = (0u64, None);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut next = committed;
+    while next < high && Instant::now() < deadline {
+        let Some(m) = c.poll(Duration::from_millis(500)) else { continue };
+        let m = m?;
+        next = m.offset() + 1;
+        let key = m.key().and_then(|k| std::str::from_utf8(k).ok()).and_then(|k| k.strip_prefix('k'));
+        let Some(i) = key.and_then(|k| k.parse::<u64>().ok()) else { continue };
+        first.get_or_insert(i);
+        if i < processed {
+            replayed += 1;
+        }
+    }
+    let skipped = first.map_or(0, |f| f.saturating_sub(processed));
+    println!("{}", json!({"committed": committed, "replayed": replayed, "skipped": skipped, "first_key": first}));
+    Ok(())
+}
+
+/// `count` one-record transactions on partition 0 (keys from `k<first>`), every `abort_every`-th
+/// aborted.
+pub fn transactions(bootstrap: &str, topic: &str, first: u64, count: u64, abort_every: u64) -> Result<()> {
+    let p: ThreadedProducer<DefaultProducerContext> =
+        client(bootstrap).set("transactional.id", format!("lockstep-bench-{}", std::process::id())).create()?;
+    p.init_transactions(Duration::from_secs(30))?;
+    for i in 0..count {
+        p.begin_transaction()?;
+        let key = format!("k{}", first + i);
+        send_retrying(&p, BaseRecord::to(topic).partition(0).key(&key).payload(b"t".as_slice()));
+        if abort_every > 0 && (i + 1) % abort_every == 0 {
+            p.abort_transaction(Duration::from_secs(30))?;
+        } else {
+            p.commit_transaction(Duration::from_secs(30))?;
+        }
+    }
+    println!("{}", json!({"transactions": count}));
     Ok(())
 }

@@ -83,6 +83,9 @@ enum Cmd {
         size: usize,
         #[arg(long, default_value_t = 6)]
         partitions: i32,
+        /// Index of the first key (`k<first>`).
+        #[arg(long, default_value_t = 0)]
+        first: u64,
     },
     /// Wait until TOPIC holds COUNT records (end offsets), or GROUP committed COUNT.
     KafkaWait {
@@ -94,11 +97,49 @@ enum Cmd {
         count: u64,
         #[arg(long)]
         group: Option<String>,
-        /// Report this process's CPU time over the measured window.
+        /// Report these processes' CPU time over the measured window (repeatable: summed).
         #[arg(long)]
-        pid: Option<u32>,
+        pid: Vec<u32>,
         #[arg(long, default_value_t = 600)]
         timeout_secs: u64,
+    },
+    /// COUNT one-record transactions on partition 0 of TOPIC (keys from `k<FIRST>`), every
+    /// ABORT_EVERY-th one aborted.
+    KafkaTransactions {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long, default_value_t = 0)]
+        first: u64,
+        #[arg(long, default_value_t = 20)]
+        count: u64,
+        #[arg(long, default_value_t = 5)]
+        abort_every: u64,
+    },
+    /// Commit offset OFFSET of partition 0 of TOPIC for GROUP (a consumer that has processed
+    /// the records before it).
+    KafkaCommit {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        offset: i64,
+    },
+    /// After a failover: how many records GROUP re-reads (keys `k<i>`, i < PROCESSED) or skips
+    /// from its committed offset on partition 0 of TOPIC, as a JSON line.
+    KafkaReplay {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        processed: u64,
     },
     /// End-to-end replication latency at a fixed rate (records stamped at produce time).
     KafkaLatency {
@@ -489,12 +530,17 @@ fn main() -> Result<()> {
             rt.block_on(heavy::heavy(&url, fields, heavy_connections, duration))
         }
         Cmd::Fill { url, subjects, connections } => rt.block_on(fill(&url, subjects, connections)),
-        Cmd::KafkaProduce { bootstrap, topic, count, size, partitions } => {
-            kafka::produce(&bootstrap, &topic, count, size, partitions)
+        Cmd::KafkaProduce { bootstrap, topic, count, size, partitions, first } => {
+            kafka::produce(&bootstrap, &topic, count, size, partitions, first)
+        }
+        Cmd::KafkaTransactions { bootstrap, topic, first, count, abort_every } => {
+            kafka::transactions(&bootstrap, &topic, first, count, abort_every)
         }
         Cmd::KafkaWait { bootstrap, topic, count, group, pid, timeout_secs } => {
-            kafka::wait(&bootstrap, &topic, count, group.as_deref(), pid, Duration::from_secs(timeout_secs))
+            kafka::wait(&bootstrap, &topic, count, group.as_deref(), &pid, Duration::from_secs(timeout_secs))
         }
+        Cmd::KafkaCommit { bootstrap, topic, group, offset } => kafka::commit(&bootstrap, &topic, &group, offset),
+        Cmd::KafkaReplay { bootstrap, topic, group, processed } => kafka::replay(&bootstrap, &topic, &group, processed),
         Cmd::KafkaLatency { source, source_topic, destination, destination_topic, rate, seconds, size } => {
             kafka::latency(&source, &source_topic, &destination, &destination_topic, rate, seconds, size)
         }
