@@ -256,7 +256,7 @@ impl Registry {
             let mut rejected = self.rejected.lock();
             offsets.iter().map(|o| rejected.remove(o)).collect()
         };
-        let losers: Vec<&LogRecord> = sent.iter().zip(&lost).filter(|(_, l)| **l).map(|(r, _)| r).collect();
+        let losers: Vec<Arc<[u8]>> = sent.iter().zip(&lost).filter(|(_, l)| **l).map(|(r, _)| r.key.clone()).collect();
         if !losers.is_empty() {
             self.rewrite_winners(log, &losers, deadline).await;
             tracing::debug!(lost = losers.len(), "writes lost races to another node; retrying");
@@ -266,25 +266,28 @@ impl Registry {
 
     /// A lost SCHEMA record may share its key with the winner (same subject and version):
     /// compaction would keep the loser's record. Write the winner again so it is the newest.
-    async fn rewrite_winners(&self, log: &dyn SharedLog, losers: &[&LogRecord], deadline: Instant) {
+    /// `keys`: the keys of lost records; the number of winners written.
+    pub(super) async fn rewrite_winners(&self, log: &dyn SharedLog, keys: &[Arc<[u8]>], deadline: Instant) -> usize {
         let st = self.snapshot();
         let mut again = Vec::new();
-        for r in losers {
-            if let Ok(Key::Schema { subject, version }) = Key::decode(&r.key) {
+        for k in keys {
+            if let Ok(Key::Schema { subject, version }) = Key::decode(k) {
                 let Some(name) = subject::normalize(&subject) else { continue };
                 if let Some(e) = st.subject(&name).and_then(|s| s.versions.get(&version)) {
-                    if *e.key == *r.key {
+                    if *e.key == **k {
                         let value = Self::schema_value(&name, e, e.deleted);
                         again.push(LogRecord { key: e.key.clone(), value: Some(record::to_bytes(&value).into()) });
                     }
                 }
             }
         }
+        let n = again.len();
         if !again.is_empty() {
             if let Ok(Ok(o)) = tokio::time::timeout_at(deadline, log.produce(again)).await {
                 let _ = self.wait_visible(o.last().copied().unwrap_or(0) + 1, deadline).await;
             }
         }
+        n
     }
 }
 

@@ -22,6 +22,7 @@ mod deletes;
 mod group;
 mod prepare;
 mod reads;
+mod reassert;
 mod register;
 mod settings;
 mod writes;
@@ -198,6 +199,8 @@ pub struct Registry {
     rejected: parking_lot::Mutex<HashSet<u64>>,
     /// Shared log: the batches of group commit.
     group: group::Group,
+    /// Shared log: keys whose newest record lost to a winner under the same key.
+    pending_winners: reassert::Pending,
     /// Snapshots of the writer's state waiting for their batch to become durable.
     waiting: parking_lot::Mutex<VecDeque<Arc<State>>>,
     durable: watch::Sender<Durable>,
@@ -232,8 +235,10 @@ impl Registry {
     ) -> Result<Arc<Self>, crate::store::StoreError> {
         let (records, end) = log.load().await?;
         let mut state = State::default();
+        let pending = reassert::Pending::default();
         for (offset, r) in &records {
-            state.apply_at(*offset, r);
+            let took = state.apply_at(*offset, r);
+            pending.note(&state, r, took);
         }
         state.position = state.position.max(end);
         tracing::info!(
@@ -244,6 +249,8 @@ impl Registry {
         );
         let from = state.position;
         let this = Self::new(Backend::Shared(log.clone()), config, state, records);
+        this.pending_winners.adopt(pending);
+        this.start_reasserting(log.clone());
         let weak = Arc::downgrade(&this);
         log.follow(
             from,
@@ -271,6 +278,7 @@ impl Registry {
             feed: parking_lot::RwLock::new(crate::store::compact::Feed::new(feed)),
             rejected: parking_lot::Mutex::new(HashSet::new()),
             group: group::Group::default(),
+            pending_winners: reassert::Pending::default(),
             waiting: parking_lot::Mutex::new(VecDeque::new()),
             durable,
             parse_cache: moka::sync::Cache::builder().max_capacity(10_000).build(),
@@ -283,7 +291,9 @@ impl Registry {
         let mut st = (*self.committed.load_full()).clone();
         let mut rejected = Vec::new();
         for (offset, r) in &batch {
-            if !st.apply_at(*offset, r) {
+            let took = st.apply_at(*offset, r);
+            self.pending_winners.note(&st, r, took);
+            if !took {
                 rejected.push(*offset);
             }
         }
