@@ -251,14 +251,9 @@ fn read_topic(topic: &str) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
     out
 }
 
-/// The compaction edge case: two nodes raced for `s` version 1 with the same key; the loser's
-/// record came second and was skipped, and its node died before writing the winner again.
-/// Compaction keeps the newest record per key — the loser's — so a node rebuilt from the
-/// compacted topic would serve the loser's schema and id. Any node now writes the winner again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs Kafka: run by tests/kafka/store.sh"]
-async fn a_loser_under_the_winners_key_never_survives_compaction() {
-    let t = format!("_schemas_loser_{}", std::process::id());
+/// A compacted schema topic whose segments roll and get cleaned within seconds.
+async fn quickly_compacted_topic(name: &str) -> String {
+    let t = format!("_schemas_{name}_{}", std::process::id());
     let admin: AdminClient<DefaultClientContext> = client_config().create().unwrap();
     let new = NewTopic::new(&t, 1, TopicReplication::Fixed(1))
         .set("cleanup.policy", "compact")
@@ -267,45 +262,117 @@ async fn a_loser_under_the_winners_key_never_survives_compaction() {
         .set("min.compaction.lag.ms", "0")
         .set("delete.retention.ms", "100");
     admin.create_topics([&new], &AdminOptions::new()).await.unwrap();
-    const KEY: &str = r#"{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}"#;
-    let value = |id: u32, schema: &str| {
-        json!({"subject": "s", "version": 1, "id": id, "schemaType": "AVRO", "schema": schema, "deleted": false})
-            .to_string()
-    };
+    t
+}
+
+async fn produce(topic: &str, records: &[(&str, Option<String>)]) {
     let producer: FutureProducer = client_config().set("acks", "all").create().unwrap();
-    for v in [value(1, "\"string\""), value(2, "\"long\"")] {
-        let r: FutureRecord<'_, str, str> = FutureRecord::to(&t).partition(0).key(KEY).payload(&v);
+    for (k, v) in records {
+        let mut r: FutureRecord<'_, str, str> = FutureRecord::to(topic).partition(0).key(*k);
+        if let Some(v) = v {
+            r = r.payload(v);
+        }
         producer.send(r, Duration::from_secs(10)).await.map_err(|(e, _)| e).unwrap();
     }
-    let newest_for_key = || {
-        let recs = read_topic(&t);
-        let same: Vec<_> = recs.iter().filter(|(k, _)| k == KEY.as_bytes()).collect();
-        let id = same
-            .last()
-            .and_then(|(_, v)| v.as_ref())
-            .and_then(|v| serde_json::from_slice::<Value>(v).ok())
-            .and_then(|v| v["id"].as_u64());
-        (same.len(), id)
-    };
+}
+
+/// The values (None: tombstone) of the records under `key`, oldest first.
+fn values_for(topic: &str, key: &str) -> Vec<Option<Value>> {
+    read_topic(topic)
+        .into_iter()
+        .filter(|(k, _)| k == key.as_bytes())
+        .map(|(_, v)| v.and_then(|v| serde_json::from_slice(&v).ok()))
+        .collect()
+}
+
+/// Keep appending (so segments roll and the cleaner runs) until `done` holds or 120 s pass.
+async fn compact_until(topic: &str, done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        produce(topic, &[(r#"{"keytype":"NOOP","magic":0}"#, None)]).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    true
+}
+
+fn schema_value(subject: &str, id: u32, schema: &str, deleted: bool) -> Option<String> {
+    Some(
+        json!({"subject": subject, "version": 1, "id": id, "schemaType": "AVRO", "schema": schema, "deleted": deleted})
+            .to_string(),
+    )
+}
+
+/// The compaction edge case: two nodes raced for `s` version 1 with the same key; the loser's
+/// record came second and was skipped, and its node died before writing the winner again.
+/// Compaction keeps the newest record per key — the loser's — so a node rebuilt from the
+/// compacted topic would serve the loser's schema and id. Any node now writes the winner again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Kafka: run by tests/kafka/store.sh"]
+async fn a_loser_under_the_winners_key_never_survives_compaction() {
+    let t = quickly_compacted_topic("loser").await;
+    const KEY: &str = r#"{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}"#;
+    produce(&t, &[(KEY, schema_value("s", 1, "\"string\"", false)), (KEY, schema_value("s", 2, "\"long\"", false))])
+        .await;
+    let newest_id = || values_for(&t, KEY).last().cloned().flatten().and_then(|v| v["id"].as_u64());
     let n = node(&t);
     assert_eq!(get(&n.url, "/subjects/s/versions/1").await.1["id"], 1, "the first record wins");
     // A node writes the winner again: it is the newest record for the key.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while newest_for_key().1 != Some(1) {
-        assert!(Instant::now() < deadline, "the winner was not written again: {:?}", newest_for_key());
+    while newest_id() != Some(1) {
+        assert!(Instant::now() < deadline, "the winner was not written again: {:?}", values_for(&t, KEY));
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    // Compaction (segments roll as records keep coming) leaves one record for the key: the winner.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while newest_for_key().0 != 1 {
-        assert!(Instant::now() < deadline, "the topic was not compacted: {:?}", newest_for_key());
-        let r: FutureRecord<'_, str, str> = FutureRecord::to(&t).partition(0).key(r#"{"keytype":"NOOP","magic":0}"#);
-        producer.send(r, Duration::from_secs(10)).await.map_err(|(e, _)| e).unwrap();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert_eq!(newest_for_key(), (1, Some(1)));
+    // Compaction leaves one record for the key: the winner.
+    assert!(compact_until(&t, || values_for(&t, KEY).len() == 1).await, "not compacted: {:?}", values_for(&t, KEY));
+    assert_eq!(newest_id(), Some(1));
     drop(n);
     let fresh = node(&t);
     let (status, body) = get(&fresh.url, "/subjects/s/versions/1").await;
     assert_eq!((status, body["id"].clone(), body["schema"].clone()), (200, json!(1), json!("\"string\"")), "{body}");
+}
+
+/// The other compaction edge case: `t` version 1 lost id 5 to `s` version 1 (another key), then
+/// `s` was deleted permanently. Once compaction removes the winner's records, a node rebuilt from
+/// the topic would apply the loser. Any node tombstones the loser's key, so compaction removes
+/// it too — and a tombstone never deletes a live version, should `t` version 1 be registered
+/// for real meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Kafka: run by tests/kafka/store.sh"]
+async fn a_loser_never_comes_back_after_its_winner_is_deleted_and_compacted() {
+    let t = quickly_compacted_topic("loser-elsewhere").await;
+    const WINNER: &str = r#"{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}"#;
+    const LOSER: &str = r#"{"keytype":"SCHEMA","subject":"t","version":1,"magic":1}"#;
+    produce(
+        &t,
+        &[
+            (WINNER, schema_value("s", 5, "\"string\"", false)),
+            (LOSER, schema_value("t", 5, "\"long\"", false)),
+            (WINNER, schema_value("s", 5, "\"string\"", true)),
+            (WINNER, None),
+        ],
+    )
+    .await;
+    let n = node(&t);
+    assert_eq!(get(&n.url, "/subjects/t/versions").await.0, 404, "the loser was skipped");
+    // The winner's records and the loser's are compacted away.
+    let gone =
+        || values_for(&t, WINNER).iter().all(Option::is_none) && values_for(&t, LOSER).iter().all(Option::is_none);
+    let compacted = compact_until(&t, gone).await;
+    drop(n);
+    let fresh = node(&t);
+    let (status, body) = get(&fresh.url, "/subjects/t/versions").await;
+    assert_eq!(status, 404, "the loser came back on a node rebuilt from the compacted topic: {body}");
+    assert_eq!(get(&fresh.url, "/schemas/ids/5").await.0, 404);
+    assert!(compacted, "not compacted: {:?} {:?}", values_for(&t, WINNER), values_for(&t, LOSER));
+    // A stale tombstone never deletes a live version: `t` version 1 registered for real stays.
+    let (status, body) =
+        call(reqwest::Method::POST, &format!("{}/subjects/t/versions", fresh.url), Some(json!({"schema": "\"int\""})))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    produce(&t, &[(LOSER, None)]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(get(&fresh.url, "/subjects/t/versions/1").await.1["schema"], "\"int\"");
 }

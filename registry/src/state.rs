@@ -220,7 +220,8 @@ impl State {
     /// - the first record for an id in a context wins: a later one with another schema is skipped;
     /// - a schema keeps the first id it got in a context: a record giving it another id is skipped;
     /// - a live subject-version keeps its id: a record giving it another id is skipped, unless
-    ///   the subject is in IMPORT (or FORWARD) mode, where a version is written as given.
+    ///   the subject is in IMPORT (or FORWARD) mode, where a version is written as given;
+    /// - a tombstone for a live (not soft-deleted) version is skipped.
     pub fn apply_at(&mut self, offset: u64, rec: &LogRecord) -> bool {
         self.position = offset + 1;
         let key = match Key::decode(&rec.key) {
@@ -234,12 +235,19 @@ impl State {
         let result = match key {
             Key::Schema { subject, version } => match value {
                 Some(v) => self.apply_schema(&subject, version, v, rec.key.clone()),
-                None => {
-                    if let Some(s) = subject::normalize(&subject) {
-                        self.remove_version(&s, version);
+                None => match subject::normalize(&subject) {
+                    // Versions are soft-deleted before they are deleted permanently (every writer's
+                    // API enforces it): a tombstone for a live version is a stale one (see
+                    // registry/reassert.rs) and never deletes it.
+                    Some(s) if self.subject(&s).and_then(|e| e.versions.get(&version)).is_some_and(|v| !v.deleted) => {
+                        Err(format!("{s} version {version} is live; a tombstone for it is ignored"))
                     }
-                    Ok(())
-                }
+                    Some(s) => {
+                        self.remove_version(&s, version);
+                        Ok(())
+                    }
+                    None => Ok(()),
+                },
             },
             Key::Config { subject } => self.apply_config(subject, value, rec.key.clone()),
             Key::Mode { subject } => self.apply_mode(subject, value, rec.key.clone()),
@@ -573,7 +581,11 @@ mod tests {
     fn tombstone_removes_id_when_unused_but_max_id_stays() {
         let mut s = State::default();
         s.apply(&schema_rec("a", 1, 5, "\"string\"", false));
-        s.apply(&LogRecord::tombstone(Key::Schema { subject: "a".into(), version: 1 }.encode().into()));
+        let tombstone = LogRecord::tombstone(Key::Schema { subject: "a".into(), version: 1 }.encode().into());
+        assert!(!s.apply(&tombstone), "a live version is soft-deleted before it is deleted permanently");
+        assert_eq!(s.schema_by_id(".", 5).map(|x| x.id), Some(5));
+        s.apply(&schema_rec("a", 1, 5, "\"string\"", true));
+        assert!(s.apply(&tombstone));
         assert!(s.schema_by_id(".", 5).is_none());
         assert!(s.subject("a").is_none());
         assert_eq!(s.context(".").unwrap().max_id, 5);

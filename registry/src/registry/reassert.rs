@@ -11,6 +11,14 @@
 //! winner's record again. Several nodes may do so at once: the copies are identical. A key
 //! still pending at start-up (the loser's node crashed, then the cluster restarted) is noted
 //! while the topic is replayed, so it is handled too.
+//!
+//! A loser under a key nobody else holds (another subject-version that lost its id to a winner
+//! elsewhere) is harmless while the winner is in the log; once the winner is permanently deleted
+//! and compacted away, a replay would apply the loser. So for those keys, after the same grace,
+//! a node writes a tombstone. A tombstone never deletes a live version ([`State::apply_at`]
+//! skips it: versions are soft-deleted before they are deleted permanently), so a tombstone that
+//! lands after a legitimate registration of that subject-version is skipped — and, as a loser
+//! under that version's key, makes a node write the version again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,10 +34,22 @@ use crate::subject;
 /// How long a loser's own node has to write the winner again before any node does.
 const GRACE: Duration = Duration::from_secs(3);
 
-/// Keys whose newest record lost to a winner under the same key, with when that was seen.
+/// What to write over a key whose newest record lost.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fix {
+    /// The live entry under the same key, again.
+    Winner,
+    /// A tombstone: no entry holds that subject-version.
+    Tombstone,
+}
+
+/// A record key, as read.
+type KeyBytes = Arc<[u8]>;
+
+/// Keys whose newest record lost, with when that was seen and what to write over them.
 #[derive(Default)]
 pub(super) struct Pending {
-    keys: parking_lot::Mutex<HashMap<Arc<[u8]>, Instant>>,
+    keys: parking_lot::Mutex<HashMap<KeyBytes, (Instant, Fix)>>,
 }
 
 impl Pending {
@@ -42,8 +62,8 @@ impl Pending {
             }
             return;
         }
-        if winner_under_same_key(st, rec) {
-            keys.entry(rec.key.clone()).or_insert_with(Instant::now);
+        if let Some(fix) = fix_for(st, rec) {
+            keys.entry(rec.key.clone()).or_insert_with(|| (Instant::now(), fix));
         }
     }
 
@@ -52,18 +72,52 @@ impl Pending {
         self.keys.lock().extend(other.keys.into_inner());
     }
 
-    /// Keys noted at least `GRACE` ago.
-    fn due(&self) -> Vec<Arc<[u8]>> {
+    /// Keys noted at least `GRACE` ago, by what to write over them.
+    fn due(&self) -> (Vec<KeyBytes>, Vec<KeyBytes>) {
         let now = Instant::now();
-        self.keys.lock().iter().filter(|(_, t)| now.duration_since(**t) >= GRACE).map(|(k, _)| k.clone()).collect()
+        let (mut winners, mut tombstones) = (Vec::new(), Vec::new());
+        for (k, (t, fix)) in self.keys.lock().iter() {
+            if now.duration_since(*t) >= GRACE {
+                match fix {
+                    Fix::Winner => winners.push(k.clone()),
+                    Fix::Tombstone => tombstones.push(k.clone()),
+                }
+            }
+        }
+        (winners, tombstones)
+    }
+
+    fn forget(&self, keys: &[KeyBytes]) {
+        let mut pending = self.keys.lock();
+        for k in keys {
+            pending.remove(k);
+        }
     }
 }
 
-/// Whether `rec` (a skipped SCHEMA record) shares its key with the live entry that beat it.
-fn winner_under_same_key(st: &State, rec: &LogRecord) -> bool {
-    let Ok(Key::Schema { subject, version }) = Key::decode(&rec.key) else { return false };
-    let Some(name) = subject::normalize(&subject) else { return false };
-    st.subject(&name).and_then(|s| s.versions.get(&version)).is_some_and(|e| *e.key == *rec.key)
+/// For `rec`, a skipped SCHEMA record: the winner under the same key, or a tombstone when no
+/// entry holds its subject-version (a loser under another entry's key bytes is left alone:
+/// compaction does not mix the two).
+fn fix_for(st: &State, rec: &LogRecord) -> Option<Fix> {
+    rec.value.as_ref()?;
+    let Ok(Key::Schema { subject, version }) = Key::decode(&rec.key) else { return None };
+    let name = subject::normalize(&subject)?;
+    match st.subject(&name).and_then(|s| s.versions.get(&version)) {
+        Some(e) if *e.key == *rec.key => Some(Fix::Winner),
+        Some(_) => None,
+        None => Some(Fix::Tombstone),
+    }
+}
+
+/// Of `keys`, those whose subject-version still has no entry in `st`.
+fn still_unheld(st: &State, keys: Vec<KeyBytes>) -> Vec<KeyBytes> {
+    keys.into_iter()
+        .filter(|k| match Key::decode(k) {
+            Ok(Key::Schema { subject, version }) => subject::normalize(&subject)
+                .is_some_and(|name| st.subject(&name).and_then(|s| s.versions.get(&version)).is_none()),
+            _ => false,
+        })
+        .collect()
 }
 
 impl Registry {
@@ -74,13 +128,33 @@ impl Registry {
             loop {
                 tokio::time::sleep(GRACE / 2).await;
                 let Some(me) = weak.upgrade() else { return };
-                let due = me.pending_winners.due();
-                if due.is_empty() {
-                    continue;
-                }
+                let (winners, tombstones) = me.pending_winners.due();
                 let deadline = Instant::now() + me.config.write_timeout;
-                let n = me.rewrite_winners(log.as_ref(), &due, deadline).await;
-                tracing::info!(keys = due.len(), written = n, "wrote winners again over records that lost to them");
+                if !winners.is_empty() {
+                    let n = me.rewrite_winners(log.as_ref(), &winners, deadline).await;
+                    tracing::info!(
+                        keys = winners.len(),
+                        written = n,
+                        "wrote winners again over records that lost to them"
+                    );
+                }
+                let unheld = still_unheld(&me.snapshot(), tombstones.clone());
+                let held: Vec<_> = tombstones.into_iter().filter(|k| !unheld.contains(k)).collect();
+                me.pending_winners.forget(&held);
+                if !unheld.is_empty() {
+                    let records = unheld.iter().cloned().map(LogRecord::tombstone).collect();
+                    match tokio::time::timeout_at(deadline, log.produce(records)).await {
+                        Ok(Ok(_)) => {
+                            me.pending_winners.forget(&unheld);
+                            tracing::info!(
+                                keys = unheld.len(),
+                                "tombstoned records that lost their id to another subject-version"
+                            );
+                        }
+                        Ok(Err(e)) => tracing::warn!("cannot tombstone lost records (retrying): {e}"),
+                        Err(_) => tracing::warn!("tombstoning lost records timed out (retrying)"),
+                    }
+                }
             }
         });
     }
