@@ -5,6 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::link_cli as cli;
 use common::*;
 use linker::client::Registration;
 use linker::engine::{Link, LinkConfig, SyncError};
@@ -58,18 +59,9 @@ async fn initial_sync_carries_references_deletes_and_configs_with_ids() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("link.json");
     let st = state.to_str().unwrap();
-    let code = link_cli(&[
-        "--once",
-        "--source",
-        &a.url,
-        "--destination",
-        &b.url,
-        "--context-type",
-        "NONE",
-        "--state-file",
-        st,
-    ])
-    .await;
+    let code =
+        cli(&["--once", "--source", &a.url, "--destination", &b.url, "--context-type", "NONE", "--state-file", st])
+            .await;
     assert_eq!(code, std::process::ExitCode::SUCCESS);
 
     let dst = b.client();
@@ -93,18 +85,9 @@ async fn initial_sync_carries_references_deletes_and_configs_with_ids() {
     src.delete_version("soft", 1, true).await.unwrap();
     src.delete_subject("gone", true).await.unwrap();
     src.delete_config(Some("orders-value")).await.unwrap();
-    let code = link_cli(&[
-        "--once",
-        "--source",
-        &a.url,
-        "--destination",
-        &b.url,
-        "--context-type",
-        "NONE",
-        "--state-file",
-        st,
-    ])
-    .await;
+    let code =
+        cli(&["--once", "--source", &a.url, "--destination", &b.url, "--context-type", "NONE", "--state-file", st])
+            .await;
     assert_eq!(code, std::process::ExitCode::SUCCESS);
     no_diffs(&a, &b, &mapping).await;
     assert_eq!(dst.versions_with("soft", true).await.unwrap(), vec![2]);
@@ -114,7 +97,7 @@ async fn initial_sync_carries_references_deletes_and_configs_with_ids() {
     assert!(saved.initial_sync_done && saved.feed && saved.position > 0);
     assert!(saved.counts.versions_imported >= 5 && saved.counts.hard_deletes >= 2);
     // `verify` agrees.
-    let code = link_cli(&["verify", "--source", &a.url, "--destination", &b.url, "--context-type", "NONE"]).await;
+    let code = cli(&["verify", "--source", &a.url, "--destination", &b.url, "--context-type", "NONE"]).await;
     assert_eq!(code, std::process::ExitCode::SUCCESS);
 }
 
@@ -222,7 +205,7 @@ async fn a_conflicting_id_stops_the_link_names_both_sides_and_resume_continues()
         "--state-file",
         st,
     ];
-    assert_eq!(link_cli(&args).await, std::process::ExitCode::from(1));
+    assert_eq!(cli(&args).await, std::process::ExitCode::from(1));
     // Never overwritten.
     assert_eq!(dst.schema_by_id(1).await.unwrap(), theirs);
     assert!(dst.versions_with("orders", true).await.unwrap().is_empty());
@@ -235,7 +218,7 @@ async fn a_conflicting_id_stops_the_link_names_both_sides_and_resume_continues()
     // The operator frees id 1 on the destination; the same command resumes and succeeds.
     dst.delete_subject("local", false).await.unwrap();
     dst.delete_subject("local", true).await.unwrap();
-    assert_eq!(link_cli(&args).await, std::process::ExitCode::SUCCESS);
+    assert_eq!(cli(&args).await, std::process::ExitCode::SUCCESS);
     assert_eq!(dst.schema_by_id(1).await.unwrap(), ours);
     let saved = StateFile::new(Some(state)).load().unwrap().unwrap();
     assert!(saved.dirty.is_empty() && saved.last_error.is_none());
@@ -412,7 +395,7 @@ async fn failover_promote_then_failback_by_reversing_the_link() {
     assert_eq!(cb.get_mode(None, true).await.unwrap().as_deref(), Some("IMPORT"));
 
     // Region A is lost: promote B.
-    assert_eq!(link_cli(&["promote", "--destination", &b.url]).await, std::process::ExitCode::SUCCESS);
+    assert_eq!(cli(&["promote", "--destination", &b.url]).await, std::process::ExitCode::SUCCESS);
     assert_eq!(cb.get_mode(Some("orders"), true).await.unwrap().as_deref(), Some("READWRITE"));
     let v2 = avro_record("O", &[("a", "int"), ("b", "[\"null\",\"string\"]")]);
     let id2 = register(&cb, "orders", &v2).await;
@@ -422,10 +405,10 @@ async fn failover_promote_then_failback_by_reversing_the_link() {
     let ba = Link::open(config(&b, &a, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
     ba.run_once().await.unwrap();
     assert_eq!(ca.version("orders", "2").await.unwrap().id, id2);
-    let code = link_cli(&["verify", "--source", &b.url, "--destination", &a.url, "--context-type", "NONE"]).await;
+    let code = cli(&["verify", "--source", &b.url, "--destination", &a.url, "--context-type", "NONE"]).await;
     assert_eq!(code, std::process::ExitCode::SUCCESS);
     assert_eq!(ca.get_mode(Some("orders"), true).await.unwrap().as_deref(), Some("IMPORT"));
-    assert_eq!(link_cli(&["promote", "--destination", &a.url]).await, std::process::ExitCode::SUCCESS);
+    assert_eq!(cli(&["promote", "--destination", &a.url]).await, std::process::ExitCode::SUCCESS);
     assert_eq!(ca.get_mode(Some("orders"), true).await.unwrap().as_deref(), Some("READWRITE"));
     register(
         &ca,
@@ -439,7 +422,7 @@ async fn failover_promote_then_failback_by_reversing_the_link() {
 async fn verify_reports_differences() {
     let (a, b) = (start().await, start().await);
     register(&a.client(), "x", &avro_record("X", &[("a", "int")])).await;
-    let code = link_cli(&["verify", "--source", &a.url, "--destination", &b.url, "--context", ".dr"]).await;
+    let code = cli(&["verify", "--source", &a.url, "--destination", &b.url, "--context", ".dr"]).await;
     assert_eq!(code, std::process::ExitCode::from(1));
     let m = Mapping::new(&["*".into()], ContextType::Custom, Some(".dr".into()), "${subject}").unwrap();
     let (_, _, diffs) = linker::cli::compare(&a.client(), &b.client(), &m, 4).await.unwrap();
