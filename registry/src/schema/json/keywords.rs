@@ -46,10 +46,7 @@ impl Loader<'_> {
         let mut o = ObjS::new();
         o.min_properties = int_keyword(v, "minProperties", ptr)?;
         o.max_properties = int_keyword(v, "maxProperties", ptr)?;
-        if let Some(props) = v.get("properties") {
-            let JVal::Obj(members) = props else {
-                return err(format!("Invalid JSON schema: #{ptr}/properties must be an object"));
-            };
+        if let Some(members) = object_keyword(v, "properties", ptr)? {
             let props_ptr = child_ptr(ptr, "properties");
             for (key, schema) in members {
                 if key == draft.id_keyword() && !matches!(schema, JVal::Obj(_)) {
@@ -65,17 +62,9 @@ impl Loader<'_> {
             let JVal::Arr(items) = req else {
                 return err(format!("Invalid JSON schema: #{ptr}/required must be an array"));
             };
-            for item in items {
-                let Some(s) = item.as_str() else {
-                    return err(format!("Invalid JSON schema: #{ptr}/required must contain strings"));
-                };
-                o.required.insert(s.to_string());
-            }
+            o.required.extend(strings(items, ptr, "required")?);
         }
-        if let Some(pp) = v.get("patternProperties") {
-            let JVal::Obj(members) = pp else {
-                return err(format!("Invalid JSON schema: #{ptr}/patternProperties must be an object"));
-            };
+        if let Some(members) = object_keyword(v, "patternProperties", ptr)? {
             let pp_ptr = child_ptr(ptr, "patternProperties");
             for (pattern, schema) in members {
                 let id = self.load_child(doc, &pp_ptr, pattern, schema, base, depth + 1)?;
@@ -83,6 +72,20 @@ impl Loader<'_> {
                 o.pattern_properties.push(PatternProp { regex, schema: id });
             }
         }
+        self.dependencies_part(site, &mut o)?;
+        if draft >= Draft::D6 {
+            if let Some(pn) = v.get("propertyNames") {
+                self.load_child(doc, ptr, "propertyNames", pn, base, depth)?;
+            }
+        }
+        o.unevaluated = self.unevaluated_part(site, "unevaluatedProperties")?;
+        Ok(o)
+    }
+
+    /// `dependencies` (draft 7 and before) or `dependentRequired` + `dependentSchemas`: property
+    /// lists and schemas.
+    fn dependencies_part(&mut self, site: &Site<'_>, o: &mut ObjS) -> Result<(), JsonSchemaError> {
+        let Site { doc, ptr, v, base, draft, depth } = *site;
         let deps: Vec<(&String, &JVal, &str)> = if draft.modern() {
             let mut out = Vec::new();
             if let Some(JVal::Obj(m)) = v.get("dependentRequired") {
@@ -102,13 +105,7 @@ impl Loader<'_> {
         for (key, dep, keyword) in deps {
             match dep {
                 JVal::Arr(items) => {
-                    let mut names = Vec::new();
-                    for item in items {
-                        let Some(s) = item.as_str() else {
-                            return err(format!("Invalid JSON schema: #{ptr}/{keyword}/{key} must contain strings"));
-                        };
-                        names.push(s.to_string());
-                    }
+                    let names = strings(items, ptr, &format!("{keyword}/{key}"))?;
                     o.property_dependencies.push((key.clone(), names));
                 }
                 JVal::Obj(_) | JVal::Bool(_) => {
@@ -119,13 +116,7 @@ impl Loader<'_> {
                 _ => return err(format!("Invalid JSON schema: #{ptr}/{keyword}/{key} is invalid")),
             }
         }
-        if draft >= Draft::D6 {
-            if let Some(pn) = v.get("propertyNames") {
-                self.load_child(doc, ptr, "propertyNames", pn, base, depth)?;
-            }
-        }
-        o.unevaluated = self.unevaluated_part(site, "unevaluatedProperties")?;
-        Ok(o)
+        Ok(())
     }
 
     pub(super) fn array_part(&mut self, site: &Site<'_>) -> Result<ArrS, JsonSchemaError> {
@@ -214,4 +205,25 @@ impl Loader<'_> {
         }
         Ok(ids)
     }
+}
+
+/// A keyword whose value must be an object (its members), if present.
+fn object_keyword<'v>(v: &'v JVal, keyword: &str, ptr: &str) -> Result<Option<&'v [(String, JVal)]>, JsonSchemaError> {
+    match v.get(keyword) {
+        None => Ok(None),
+        Some(JVal::Obj(members)) => Ok(Some(members)),
+        Some(_) => err(format!("Invalid JSON schema: #{ptr}/{keyword} must be an object")),
+    }
+}
+
+/// An array of strings (at `#{ptr}/{path}`, named in the error).
+fn strings(items: &[JVal], ptr: &str, path: &str) -> Result<Vec<String>, JsonSchemaError> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(s) = item.as_str() else {
+            return err(format!("Invalid JSON schema: #{ptr}/{path} must contain strings"));
+        };
+        out.push(s.to_string());
+    }
+    Ok(out)
 }
