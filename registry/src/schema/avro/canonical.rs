@@ -523,6 +523,7 @@ impl Graph {
         schema: Option<&Node>,
         depth: usize,
     ) -> Result<Option<String>, AvroError> {
+        // Long by design: one match over the JSON value kinds, as `JacksonUtils.toObject` is one switch.
         if depth > MAX_DEPTH {
             return err("Default value nested too deeply");
         }
