@@ -6,6 +6,9 @@
 #   wait_up URL            waits up to 30 s for a 200 from URL/; else prints the logs in $data, exits.
 #   field JSON KEY         prints one top-level field of a JSON object (floats rounded to
 #                          $field_decimals places when that is set).
+#   bench_args USAGE "OPT[=VAR] ..." "$@"
+#                          sets $VAR (default: OPT with - as _) from each `--OPT VALUE`; anything
+#                          else prints `usage: $0 USAGE` and exits 2.
 
 bench_init() {
   data="$(mktemp -d)"
@@ -38,4 +41,18 @@ wait_up() {
 field() {
   python3 -c "import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; d=sys.argv[3]
 print(f'{v:.{int(d)}f}' if d and isinstance(v,float) else v)" "$1" "$2" "${field_decimals:-}"
+}
+
+bench_args() {
+  local usage="$1" specs="$2" spec opt var found
+  shift 2
+  while [ $# -gt 0 ]; do
+    found=""
+    for spec in $specs; do
+      opt="${spec%%=*}"; var="${spec#*=}"; var="${var//-/_}"
+      if [ "$1" = "--$opt" ] && [ $# -ge 2 ]; then printf -v "$var" '%s' "$2"; found=1; break; fi
+    done
+    [ -n "$found" ] || { echo "usage: $0 $usage" >&2; exit 2; }
+    shift 2
+  done
 }

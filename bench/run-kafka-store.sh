@@ -8,20 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=10s; warmup=2s; connections="1 16"; count=500
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --duration) duration="$2"; shift 2 ;;
-    --warmup) warmup="$2"; shift 2 ;;
-    --connections) connections="$2"; shift 2 ;;
-    --visibility) count="$2"; shift 2 ;;
-    *) echo "usage: $0 [--duration 10s] [--warmup 2s] [--connections LIST] [--visibility N]" >&2; exit 2 ;;
-  esac
-done
+. bench/lib.sh
+bench_args "[--duration 10s] [--warmup 2s] [--connections LIST] [--visibility N]" "duration warmup connections visibility=count" "$@"
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
 bench=target/release/lockstep-bench
 lockstep=target/release/lockstep
-. bench/lib.sh
 bench_init --kafka
 start() { # NAME ARGS... → sets $url
   local name="$1" port; shift; port=$(free_port)

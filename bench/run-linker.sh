@@ -8,15 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 subjects=10000; samples=500; ct=NONE; poll_samples=10
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --subjects) subjects="$2"; shift 2 ;;
-    --samples) samples="$2"; shift 2 ;;
-    --context-type) ct="$2"; shift 2 ;;
-    --poll-samples) poll_samples="$2"; shift 2 ;;
-    *) echo "usage: $0 [--subjects N] [--samples N] [--context-type NONE|CUSTOM] [--poll-samples N]" >&2; exit 2 ;;
-  esac
-done
+. bench/lib.sh
+bench_args "[--subjects N] [--samples N] [--context-type NONE|CUSTOM] [--poll-samples N]" "subjects samples context-type=ct poll-samples" "$@"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-linker}"
 LINK_BENCH_SUBJECTS="$subjects" LINK_BENCH_SAMPLES="$samples" LINK_BENCH_CONTEXT_TYPE="$ct" LINK_BENCH_POLL_SAMPLES="$poll_samples" \
   cargo bench --quiet -p lockstep-linker --bench link

@@ -13,24 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=10s; warmup=2s; connections=64; subjects=0; repeat=1
 scenarios="get-by-id lookup register-existing register-new"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --duration) duration="$2"; shift 2 ;;
-    --warmup) warmup="$2"; shift 2 ;;
-    --connections) connections="$2"; shift 2 ;;
-    --scenarios) scenarios="$2"; shift 2 ;;
-    --subjects) subjects="$2"; shift 2 ;;
-    --repeat) repeat="$2"; shift 2 ;;
-    *) echo "usage: $0 [--duration 10s] [--warmup 2s] [--connections N] [--scenarios LIST|none] [--repeat N] [--subjects N]" >&2
-       exit 2 ;;
-  esac
-done
+. bench/lib.sh
+bench_args "[--duration 10s] [--warmup 2s] [--connections N] [--scenarios LIST|none] [--repeat N] [--subjects N]" "duration warmup connections scenarios subjects repeat" "$@"
 [ "$scenarios" = none ] && scenarios=""
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
 bench=target/release/lockstep-bench
 lockstep=target/release/lockstep
-. bench/lib.sh
 bench_init
 rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
 peak() { awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }

@@ -12,17 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records=1000000; size=200; partitions=6; rate=10000; seconds=20; only=all
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --records) records="$2"; shift 2 ;;
-    --size) size="$2"; shift 2 ;;
-    --partitions) partitions="$2"; shift 2 ;;
-    --rate) rate="$2"; shift 2 ;;
-    --seconds) seconds="$2"; shift 2 ;;
-    --only) only="$2"; shift 2 ;;   # throughput | latency
-    *) echo "usage: $0 [--records N] [--size BYTES] [--partitions P] [--rate R] [--seconds S]" >&2; exit 2 ;;
-  esac
-done
+. bench/lib.sh
+bench_args "[--records N] [--size BYTES] [--partitions P] [--rate R] [--seconds S] [--only throughput|latency]" "records size partitions rate seconds only" "$@"
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
 tdir="${CARGO_TARGET_DIR:-target}"
@@ -30,7 +21,6 @@ bench="$tdir/release/lockstep-bench"
 lockstep="$tdir/release/lockstep"
 scripts/kafka fetch-mirrormaker
 cache="${LOCKSTEP_KAFKA_CACHE:-$HOME/.cache/lockstep/kafka-4.3.1}"
-. bench/lib.sh
 bench_init --kafka
 field_decimals=3
 

@@ -176,8 +176,8 @@ pub struct Settings {
     pub ui: Option<registry::ui::UiOptions>,
 }
 
-pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
-    let file = match &args.config {
+pub fn resolve(mut args: RegistryArgs) -> anyhow::Result<Settings> {
+    let mut file = match &args.config {
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
@@ -187,90 +187,20 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
         }
         None => FileSettings::default(),
     };
-    let level = args.default_compatibility.or(file.default_compatibility).unwrap_or_else(|| "BACKWARD".into());
+    let level =
+        args.default_compatibility.take().or(file.default_compatibility.take()).unwrap_or_else(|| "BACKWARD".into());
     let default_compatibility =
         CompatibilityLevel::parse(&level).with_context(|| format!("invalid default compatibility level '{level}'"))?;
     let defaults = RegistryConfig::default();
-    let rule_sets = match args.rule_sets.or(file.rule_sets) {
+    let rule_sets = match args.rule_sets.take().or(file.rule_sets.take()) {
         None => defaults.rule_sets,
         Some(r) => registry::rules::RuleSetPolicy::parse(&r)
             .with_context(|| format!("--rule-sets takes accept or reject, not '{r}'"))?,
     };
     let timeout = std::time::Duration::from_millis(args.kafka_timeout_ms.or(file.kafka_timeout_ms).unwrap_or(10_000));
-    let kafka = match args.kafka_bootstrap.or(file.kafka_bootstrap) {
-        None => None,
-        Some(bootstrap) => {
-            let mut k = registry::store::kafka::KafkaConfig::new(bootstrap);
-            k.topic = args.kafka_topic.or(file.kafka_topic).unwrap_or(k.topic);
-            anyhow::ensure!(!k.topic.trim().is_empty(), "the Kafka topic name is empty");
-            k.replication_factor = args.kafka_replication_factor.or(file.kafka_replication_factor);
-            k.timeout = timeout;
-            k.properties = file.kafka_properties.into_iter().collect();
-            for p in &args.kafka_properties {
-                let (key, value) =
-                    p.split_once('=').with_context(|| format!("--kafka-property takes KEY=VALUE, not '{p}'"))?;
-                k.properties.retain(|(k2, _)| k2 != key.trim());
-                k.properties.push((key.trim().to_string(), value.to_string()));
-            }
-            Some(k)
-        }
-    };
-    let http_defaults = HttpOptions::default();
-    let server_defaults = ServerOptions::default();
-    let ms = |flag: Option<u64>, file: Option<u64>, default: std::time::Duration| {
-        flag.or(file).map_or(default, std::time::Duration::from_millis)
-    };
-    let list = |flag: Vec<String>, file: Option<Vec<String>>| -> Vec<String> {
-        let l = if flag.is_empty() { file.unwrap_or_default() } else { flag };
-        l.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
-    };
-    let http = HttpOptions {
-        max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(http_defaults.max_body_bytes),
-        max_metadata_bytes: args
-            .max_metadata_bytes
-            .or(file.max_metadata_bytes)
-            .unwrap_or(http_defaults.max_metadata_bytes),
-        body_timeout: ms(args.body_timeout_ms, file.body_timeout_ms, http_defaults.body_timeout),
-        allowed_hosts: list(args.allowed_hosts, file.allowed_hosts),
-        cors_origins: list(args.cors_origins, file.cors_origins),
-    };
-    anyhow::ensure!(http.max_body_bytes > 0, "max_body_bytes must be above 0");
-    let server = ServerOptions {
-        header_timeout: ms(args.header_timeout_ms, file.header_timeout_ms, server_defaults.header_timeout),
-        idle_timeout: ms(args.idle_timeout_ms, file.idle_timeout_ms, server_defaults.idle_timeout),
-        max_connections: args.max_connections.or(file.max_connections).unwrap_or(server_defaults.max_connections),
-        ..server_defaults
-    };
-    anyhow::ensure!(server.max_connections > 0, "max_connections must be above 0");
-    for (name, d) in [("header", server.header_timeout), ("idle", server.idle_timeout), ("body", http.body_timeout)] {
-        anyhow::ensure!(!d.is_zero(), "the {name} timeout must be above 0 ms");
-    }
-    let tls_client_ca = args.tls_client_ca.or(file.tls_client_ca);
-    let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
-        (Some(cert), Some(key)) => {
-            let client_auth = match args.tls_client_auth.or(file.tls_client_auth) {
-                Some(a) => ClientAuth::parse(&a)?,
-                None if tls_client_ca.is_some() => ClientAuth::Require,
-                None => ClientAuth::None,
-            };
-            anyhow::ensure!(
-                client_auth == ClientAuth::None || tls_client_ca.is_some(),
-                "--tls-client-auth {client_auth:?} needs --tls-client-ca"
-            );
-            Some(TlsSettings {
-                cert,
-                key,
-                client_ca: tls_client_ca,
-                client_auth,
-                reload_interval: std::time::Duration::from_secs(10),
-            })
-        }
-        (None, None) => {
-            anyhow::ensure!(tls_client_ca.is_none(), "--tls-client-ca needs --tls-cert and --tls-key");
-            None
-        }
-        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
-    };
+    let kafka = kafka_settings(&mut args, &mut file, timeout)?;
+    let (http, server) = network_settings(&mut args, &mut file)?;
+    let tls = tls_settings(&mut args, &mut file)?;
     let exporters = linker::exporters::ExporterOptions {
         file_dir: args.exporter_file_dir.or(file.exporter_file_dir),
         allowed_destinations: list(args.exporter_allowed_destinations, file.exporter_allowed_destinations),
@@ -314,6 +244,105 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
     })
 }
 
+/// `file` when the flag (or env) left a list empty; entries trimmed, empty ones dropped.
+fn list(flag: Vec<String>, file: Option<Vec<String>>) -> Vec<String> {
+    let l = if flag.is_empty() { file.unwrap_or_default() } else { flag };
+    l.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+/// Milliseconds from the flag, else the file, else `default`.
+fn ms(flag: Option<u64>, file: Option<u64>, default: std::time::Duration) -> std::time::Duration {
+    flag.or(file).map_or(default, std::time::Duration::from_millis)
+}
+
+/// The Kafka store's settings, when a bootstrap is given.
+fn kafka_settings(
+    args: &mut RegistryArgs,
+    file: &mut FileSettings,
+    timeout: std::time::Duration,
+) -> anyhow::Result<Option<registry::store::kafka::KafkaConfig>> {
+    let Some(bootstrap) = args.kafka_bootstrap.take().or(file.kafka_bootstrap.take()) else { return Ok(None) };
+    let mut k = registry::store::kafka::KafkaConfig::new(bootstrap);
+    k.topic = args.kafka_topic.take().or(file.kafka_topic.take()).unwrap_or(k.topic);
+    anyhow::ensure!(!k.topic.trim().is_empty(), "the Kafka topic name is empty");
+    k.replication_factor = args.kafka_replication_factor.take().or(file.kafka_replication_factor.take());
+    k.timeout = timeout;
+    k.properties = std::mem::take(&mut file.kafka_properties).into_iter().collect();
+    for p in &args.kafka_properties {
+        let (key, value) = p.split_once('=').with_context(|| format!("--kafka-property takes KEY=VALUE, not '{p}'"))?;
+        k.properties.retain(|(k2, _)| k2 != key.trim());
+        k.properties.push((key.trim().to_string(), value.to_string()));
+    }
+    Ok(Some(k))
+}
+
+/// Request and connection limits and timeouts.
+fn network_settings(args: &mut RegistryArgs, file: &mut FileSettings) -> anyhow::Result<(HttpOptions, ServerOptions)> {
+    let http_defaults = HttpOptions::default();
+    let server_defaults = ServerOptions::default();
+    let http = HttpOptions {
+        max_body_bytes: args
+            .max_body_bytes
+            .take()
+            .or(file.max_body_bytes.take())
+            .unwrap_or(http_defaults.max_body_bytes),
+        max_metadata_bytes: args
+            .max_metadata_bytes
+            .or(file.max_metadata_bytes)
+            .unwrap_or(http_defaults.max_metadata_bytes),
+        body_timeout: ms(args.body_timeout_ms, file.body_timeout_ms, http_defaults.body_timeout),
+        allowed_hosts: list(std::mem::take(&mut args.allowed_hosts), file.allowed_hosts.take()),
+        cors_origins: list(std::mem::take(&mut args.cors_origins), file.cors_origins.take()),
+    };
+    anyhow::ensure!(http.max_body_bytes > 0, "max_body_bytes must be above 0");
+    let server = ServerOptions {
+        header_timeout: ms(args.header_timeout_ms, file.header_timeout_ms, server_defaults.header_timeout),
+        idle_timeout: ms(args.idle_timeout_ms, file.idle_timeout_ms, server_defaults.idle_timeout),
+        max_connections: args
+            .max_connections
+            .take()
+            .or(file.max_connections.take())
+            .unwrap_or(server_defaults.max_connections),
+        ..server_defaults
+    };
+    anyhow::ensure!(server.max_connections > 0, "max_connections must be above 0");
+    for (name, d) in [("header", server.header_timeout), ("idle", server.idle_timeout), ("body", http.body_timeout)] {
+        anyhow::ensure!(!d.is_zero(), "the {name} timeout must be above 0 ms");
+    }
+    Ok((http, server))
+}
+
+/// HTTPS: certificate and key go together; client certificates need a CA.
+fn tls_settings(args: &mut RegistryArgs, file: &mut FileSettings) -> anyhow::Result<Option<TlsSettings>> {
+    let tls_client_ca = args.tls_client_ca.take().or(file.tls_client_ca.take());
+    let tls = match (args.tls_cert.take().or(file.tls_cert.take()), args.tls_key.take().or(file.tls_key.take())) {
+        (Some(cert), Some(key)) => {
+            let client_auth = match args.tls_client_auth.take().or(file.tls_client_auth.take()) {
+                Some(a) => ClientAuth::parse(&a)?,
+                None if tls_client_ca.is_some() => ClientAuth::Require,
+                None => ClientAuth::None,
+            };
+            anyhow::ensure!(
+                client_auth == ClientAuth::None || tls_client_ca.is_some(),
+                "--tls-client-auth {client_auth:?} needs --tls-client-ca"
+            );
+            Some(TlsSettings {
+                cert,
+                key,
+                client_ca: tls_client_ca,
+                client_auth,
+                reload_interval: std::time::Duration::from_secs(10),
+            })
+        }
+        (None, None) => {
+            anyhow::ensure!(tls_client_ca.is_none(), "--tls-client-ca needs --tls-cert and --tls-key");
+            None
+        }
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
+    Ok(tls)
+}
+
 /// Raise the soft limit on open files to the hard limit (every connection is one), and keep the
 /// connection cap below what is left; returns the cap.
 fn fit_connection_cap(wanted: usize) -> usize {
@@ -339,19 +368,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
     settings.server.max_connections = fit_connection_cap(settings.server.max_connections);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        settings.registry.instance_id = match &settings.kafka {
-            // Every node of one Kafka-backed registry shares its instance id.
-            Some(k) => {
-                let mut brokers: Vec<&str> = k.bootstrap.split(',').map(str::trim).collect();
-                brokers.sort_unstable();
-                linker::provenance::instance_id_for_key(&format!("{}/{}", brokers.join(","), k.topic))
-            }
-            None => {
-                std::fs::create_dir_all(&settings.data_dir)
-                    .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
-                linker::provenance::instance_id_in(&settings.data_dir)?
-            }
-        };
+        settings.registry.instance_id = instance_id(&settings)?;
         let registry = match &settings.kafka {
             Some(k) => registry::open_kafka_registry(k.clone(), settings.registry.clone())
                 .await
@@ -378,14 +395,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
             None => None,
         };
         let tls = match &settings.tls {
-            Some(t) => {
-                let tls = Tls::load_trusting(t.clone(), internal_identity.as_ref().map(|i| i.certificate()))
-                    .context("cannot set up TLS")?;
-                tls.watch_files();
-                let on_hup = tls.clone();
-                signals::on_hangup(move || on_hup.reload_logged()).context("cannot handle SIGHUP")?;
-                Some(tls)
-            }
+            Some(t) => Some(serving_tls(t, internal_identity.as_ref())?),
             None => None,
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -421,6 +431,36 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         tracing::info!("lockstep registry stopped");
         Ok(())
     })
+}
+
+/// This registry's instance id: every node of one Kafka-backed registry shares it; the embedded
+/// store keeps its own in the data dir.
+fn instance_id(settings: &Settings) -> anyhow::Result<String> {
+    Ok(match &settings.kafka {
+        Some(k) => {
+            let mut brokers: Vec<&str> = k.bootstrap.split(',').map(str::trim).collect();
+            brokers.sort_unstable();
+            linker::provenance::instance_id_for_key(&format!("{}/{}", brokers.join(","), k.topic))
+        }
+        None => {
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
+            linker::provenance::instance_id_in(&settings.data_dir)?
+        }
+    })
+}
+
+/// The listener's TLS (also trusting the in-process exporters' certificate), reloaded when its
+/// files change and on SIGHUP.
+fn serving_tls(
+    t: &TlsSettings,
+    internal: Option<&registry::server::tls::InternalIdentity>,
+) -> anyhow::Result<std::sync::Arc<Tls>> {
+    let tls = Tls::load_trusting(t.clone(), internal.map(|i| i.certificate())).context("cannot set up TLS")?;
+    tls.watch_files();
+    let on_hup = tls.clone();
+    signals::on_hangup(move || on_hup.reload_logged()).context("cannot handle SIGHUP")?;
+    Ok(tls)
 }
 
 #[cfg(test)]

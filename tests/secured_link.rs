@@ -6,10 +6,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -143,37 +142,12 @@ impl Drop for TlsServer {
 impl TlsServer {
     /// Start with `args` and wait until a client with `probe`'s options gets an HTTP answer.
     async fn start(args: &[&str], probe: &ClientOptions) -> TlsServer {
-        let mut child = Command::new(BIN)
-            .args(["registry", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("LOCKSTEP_LOG_FORMAT", "json")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-                if v["fields"]["message"] == "lockstep registry serving" {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(Ok(v["fields"]["addr"].as_str().unwrap_or_default().to_string()));
-                    }
-                } else if let Some(tx) = tx.as_ref() {
-                    let _ = tx.send(Err(line));
-                }
-            }
-        });
+        let (child, rx) = support::spawn_registry(args);
         let mut server = TlsServer { child, url: String::new() };
         let deadline = Instant::now() + Duration::from_secs(60);
-        let addr = loop {
-            match rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(Ok(addr)) => break addr,
-                Ok(Err(_)) => continue,
-                Err(e) => panic!("the registry did not report its address: {e} ({:?})", server.child.try_wait()),
-            }
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(e) => panic!("the registry did not report its address: {e} ({:?})", server.child.try_wait()),
         };
         server.url = format!("https://{addr}");
         let c = RegistryClient::with_options(&server.url, probe).unwrap();

@@ -64,19 +64,7 @@ async fn bench() {
     let src = RegistryClient::new(&a);
     let dst = RegistryClient::new(&b);
 
-    let t = Instant::now();
-    futures_util::stream::iter(0..n)
-        .map(|i| {
-            let src = src.clone();
-            async move {
-                let reg = Registration { schema: schema(i), ..Default::default() };
-                src.register(&format!("subject-{i:05}-value"), &reg).await.expect("register");
-            }
-        })
-        .buffer_unordered(64)
-        .collect::<Vec<_>>()
-        .await;
-    println!("populated source: {n} subjects in {:.2?}", t.elapsed());
+    populate(&src, n).await;
 
     let mut cfg = LinkConfig::new(src.clone(), dst.clone());
     cfg.context_type = ct;
@@ -112,29 +100,82 @@ async fn bench() {
     // Watch the destination's log.
     let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let (wtx, wrx) = watch::channel(false);
-    let watcher = {
-        let (seen, dst) = (seen.clone(), dst.clone());
-        let mut wrx = wrx.clone();
-        tokio::spawn(async move {
-            let mut pos = 0;
-            loop {
-                let page = tokio::select! {
-                    p = dst.changes(pos, 10_000, 1_000) => p,
-                    _ = wrx.changed() => return,
-                };
-                let Ok(Some(page)) = page else { continue };
-                let now = Instant::now();
-                for r in &page.records {
-                    if r.key["keytype"] == "SCHEMA" {
-                        if let Some(s) = r.key["subject"].as_str() {
-                            seen.lock().entry(s.to_string()).or_insert(now);
-                        }
-                    }
-                }
-                pos = page.next.max(pos);
+    let watcher = watch_destination(dst.clone(), seen.clone(), wrx);
+    let mut lat = feed_latencies(&src, &seen, prefix, n, samples).await;
+    lat.sort();
+    println!(
+        "registration sent to source → durable on destination ({} samples): p50 {:.1?}  p90 {:.1?}  p99 {:.1?}  max {:.1?}",
+        lat.len(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.90),
+        pct(&lat, 0.99),
+        lat.last().copied().unwrap_or_default()
+    );
+    let _ = tx.send(true);
+    let _ = wtx.send(true);
+    let _ = runner.await;
+    let _ = watcher.await;
+
+    let poll_samples = env("LINK_BENCH_POLL_SAMPLES", 10);
+    if poll_samples > 0 {
+        poll(&src, &dst, ct, n, samples, poll_samples).await;
+    }
+}
+
+/// `n` subjects on the source, one version each, 64 registrations at a time.
+async fn populate(src: &RegistryClient, n: usize) {
+    let t = Instant::now();
+    futures_util::stream::iter(0..n)
+        .map(|i| {
+            let src = src.clone();
+            async move {
+                let reg = Registration { schema: schema(i), ..Default::default() };
+                src.register(&format!("subject-{i:05}-value"), &reg).await.expect("register");
             }
         })
-    };
+        .buffer_unordered(64)
+        .collect::<Vec<_>>()
+        .await;
+    println!("populated source: {n} subjects in {:.2?}", t.elapsed());
+}
+
+/// Follows the destination's change feed, noting when each subject's first version appears,
+/// until `stop` changes.
+fn watch_destination(
+    dst: RegistryClient,
+    seen: Arc<Mutex<HashMap<String, Instant>>>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut pos = 0;
+        loop {
+            let page = tokio::select! {
+                p = dst.changes(pos, 10_000, 1_000) => p,
+                _ = stop.changed() => return,
+            };
+            let Ok(Some(page)) = page else { continue };
+            let now = Instant::now();
+            for r in &page.records {
+                if r.key["keytype"] == "SCHEMA" {
+                    if let Some(s) = r.key["subject"].as_str() {
+                        seen.lock().entry(s.to_string()).or_insert(now);
+                    }
+                }
+            }
+            pos = page.next.max(pos);
+        }
+    })
+}
+
+/// Registers `samples` new subjects on the source one at a time; for each, the time from before
+/// the request until the destination shows it.
+async fn feed_latencies(
+    src: &RegistryClient,
+    seen: &Mutex<HashMap<String, Instant>>,
+    prefix: &str,
+    n: usize,
+    samples: usize,
+) -> Vec<Duration> {
     let mut lat = Vec::with_capacity(samples);
     for i in 0..samples {
         let subject = format!("live-{i:05}");
@@ -156,24 +197,7 @@ async fn bench() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    lat.sort();
-    println!(
-        "registration sent to source → durable on destination ({} samples): p50 {:.1?}  p90 {:.1?}  p99 {:.1?}  max {:.1?}",
-        lat.len(),
-        pct(&lat, 0.50),
-        pct(&lat, 0.90),
-        pct(&lat, 0.99),
-        lat.last().copied().unwrap_or_default()
-    );
-    let _ = tx.send(true);
-    let _ = wtx.send(true);
-    let _ = runner.await;
-    let _ = watcher.await;
-
-    let poll_samples = env("LINK_BENCH_POLL_SAMPLES", 10);
-    if poll_samples > 0 {
-        poll(&src, &dst, ct, n, samples, poll_samples).await;
-    }
+    lat
 }
 
 /// Polling with the change feed off: what a poll costs and how soon a change is seen.

@@ -86,24 +86,35 @@ impl MappingArgs {
     }
 }
 
-/// `lockstep link` (run).
+/// What `lockstep link` and `lockstep link verify` share: the two registries, the mapping
+/// between them and how many subjects are worked on at once.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct PairArgs {
     #[command(flatten)]
     pub source: SourceArgs,
     #[command(flatten)]
     pub destination: DestinationArgs,
     #[command(flatten)]
     pub mapping: MappingArgs,
+    /// Subjects synced (or, for `verify`, compared) concurrently.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+}
+
+/// `lockstep link verify`.
+pub type VerifyArgs = PairArgs;
+
+/// `lockstep link` (run).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub pair: PairArgs,
     /// Sync once and exit (0 mirrored, 1 conflict, 2 error).
     #[arg(long)]
     pub once: bool,
     /// Where the link's state is kept (JSON, written atomically); a restart resumes from it.
     #[arg(long, env = "LOCKSTEP_LINK_STATE_FILE")]
     pub state_file: Option<PathBuf>,
-    /// Subjects synced concurrently.
-    #[arg(long, default_value_t = 32)]
-    pub concurrency: usize,
     /// Poll interval in milliseconds for sources without a change feed.
     #[arg(long, default_value_t = 10_000)]
     pub poll_interval_ms: u64,
@@ -138,20 +149,6 @@ pub struct PromoteArgs {
     pub dry_run: bool,
 }
 
-/// `lockstep link verify`.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-    #[command(flatten)]
-    pub destination: DestinationArgs,
-    #[command(flatten)]
-    pub mapping: MappingArgs,
-    /// Subjects compared concurrently.
-    #[arg(long, default_value_t = 32)]
-    pub concurrency: usize,
-}
-
 /// `lockstep link status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -170,12 +167,13 @@ fn positive_rate(s: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("'{s}' is not a positive number of requests per second"))
 }
 
-fn source_client(a: &SourceArgs) -> anyhow::Result<RegistryClient> {
-    a.client()
-}
-
-fn destination_client(a: &DestinationArgs) -> anyhow::Result<RegistryClient> {
-    a.client()
+impl PairArgs {
+    /// The two registries' clients and the checked context mapping.
+    fn open(&self) -> anyhow::Result<(RegistryClient, RegistryClient, ContextType, Option<String>)> {
+        let (src, dst) = (self.source.client()?, self.destination.client()?);
+        let (ct, context) = self.mapping.resolve()?;
+        Ok((src, dst, ct, context))
+    }
 }
 
 /// Run `lockstep link …` until done (or stopped by Ctrl-C / SIGTERM).
@@ -201,15 +199,13 @@ pub async fn run_until(args: LinkArgs, stop: watch::Receiver<bool>) -> anyhow::R
 }
 
 async fn run_link(a: RunArgs, stop: watch::Receiver<bool>) -> anyhow::Result<ExitCode> {
-    let src = source_client(&a.source)?;
-    let dst = destination_client(&a.destination)?;
-    let (context_type, context) = a.mapping.resolve()?;
+    let (src, dst, context_type, context) = a.pair.open()?;
     let mut cfg = LinkConfig::new(src, dst);
-    cfg.subjects = a.mapping.subjects.clone();
+    cfg.subjects = a.pair.mapping.subjects.clone();
     cfg.context_type = context_type;
     cfg.context = context;
-    cfg.rename_format = a.mapping.rename_format.clone();
-    cfg.concurrency = a.concurrency.max(1);
+    cfg.rename_format = a.pair.mapping.rename_format.clone();
+    cfg.concurrency = a.pair.concurrency.max(1);
     cfg.poll_interval = Duration::from_millis(a.poll_interval_ms.max(100));
     cfg.max_poll_interval = a.max_poll_interval_ms.map(Duration::from_millis);
     cfg.max_requests_per_second = a.max_requests_per_second;
@@ -220,7 +216,7 @@ async fn run_link(a: RunArgs, stop: watch::Receiver<bool>) -> anyhow::Result<Exi
         "lockstep link: {} → {} (subjects {:?}, {}{})",
         link.status().source,
         link.status().destination,
-        a.mapping.subjects,
+        a.pair.mapping.subjects,
         link.mapping().context_type(),
         link.mapping().context().map(|c| format!(" {c}")).unwrap_or_default()
     );
@@ -299,7 +295,7 @@ fn progress_bar(link: &Arc<Link>, off: bool) -> Bar {
 
 /// Promote a destination: its linked scope and subjects go from IMPORT to READWRITE.
 pub async fn promote(a: PromoteArgs) -> anyhow::Result<ExitCode> {
-    let dst = destination_client(&a.destination)?;
+    let dst = a.destination.client()?;
     let scope = match &a.context {
         None => None,
         Some(c) => {
@@ -439,9 +435,7 @@ pub async fn compare(
 }
 
 async fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let src = source_client(&a.source)?;
-    let dst = destination_client(&a.destination)?;
-    let (ct, context) = a.mapping.resolve()?;
+    let (src, dst, ct, context) = a.open()?;
     let context = match (ct, context) {
         (ContextType::Auto, None) => Some(src.auto_context().await),
         (_, c) => c,
@@ -538,6 +532,7 @@ mod tests {
 
     #[test]
     fn both_sides_keep_their_flag_names() {
+        // Long by design: one command line per subcommand, each flag spelled out as a user types it.
         let cli = Cli::try_parse_from([
             "link",
             "--source",
@@ -558,7 +553,7 @@ mod tests {
             "50",
         ])
         .unwrap();
-        let (s, d) = (&cli.link.run.source, &cli.link.run.destination);
+        let (s, d) = (&cli.link.run.pair.source, &cli.link.run.pair.destination);
         assert_eq!(s.url.as_deref(), Some("https://a:8081"));
         assert_eq!(s.auth.user_info.as_deref(), Some("u:p"));
         assert_eq!(s.auth.ca_file.as_deref(), Some(std::path::Path::new("/etc/a.pem")));
@@ -579,8 +574,8 @@ mod tests {
             "--destination-insecure",
         ])
         .unwrap();
-        assert!(!cli.link.run.source.auth.insecure && cli.link.run.destination.auth.insecure);
-        assert_eq!(cli.link.run.source.auth.user_info, None);
+        assert!(!cli.link.run.pair.source.auth.insecure && cli.link.run.pair.destination.auth.insecure);
+        assert_eq!(cli.link.run.pair.source.auth.user_info, None);
 
         // Subcommands: promote takes the destination's flags, verify both.
         let cli =
@@ -666,7 +661,7 @@ mod tests {
             "sr",
         ])
         .unwrap();
-        let (s, d) = (&cli.link.run.source.auth, &cli.link.run.destination.auth);
+        let (s, d) = (&cli.link.run.pair.source.auth, &cli.link.run.pair.destination.auth);
         assert_eq!(s.bearer_token.as_deref(), Some("tok"));
         assert_eq!(s.cert_file.as_deref(), Some(std::path::Path::new("c.pem")));
         assert_eq!(s.key_file.as_deref(), Some(std::path::Path::new("k.pem")));
@@ -692,8 +687,8 @@ mod tests {
             "c.pem",
         ])
         .unwrap();
-        assert!(two.link.run.source.client().unwrap_err().to_string().contains("one of"));
-        assert!(two.link.run.destination.client().unwrap_err().to_string().contains("key file"));
+        assert!(two.link.run.pair.source.client().unwrap_err().to_string().contains("one of"));
+        assert!(two.link.run.pair.destination.client().unwrap_err().to_string().contains("key file"));
 
         let cmd = <Cli as clap::CommandFactory>::command();
         let arg = |id: &str| cmd.get_arguments().find(|a| a.get_id() == id).cloned().unwrap();

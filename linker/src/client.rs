@@ -676,32 +676,12 @@ mod tests {
         let v = src.version("a/b", "latest").await.unwrap();
 
         // Registering with an id needs IMPORT mode.
-        let err = dst
-            .register(
-                "a/b",
-                &Registration {
-                    schema: v.schema.clone(),
-                    id: Some(v.id),
-                    version: Some(v.version),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap_err();
+        let import =
+            Registration { schema: v.schema.clone(), id: Some(v.id), version: Some(v.version), ..Default::default() };
+        let err = dst.register("a/b", &import).await.unwrap_err();
         assert_eq!(err.code(), Some(42205));
         dst.set_mode(None, "IMPORT", false).await.unwrap();
-        let got = dst
-            .register(
-                "a/b",
-                &Registration {
-                    schema: v.schema.clone(),
-                    id: Some(v.id),
-                    version: Some(v.version),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let got = dst.register("a/b", &import).await.unwrap();
         assert_eq!(got, 2);
         assert_eq!(dst.schema_by_id(2).await.unwrap(), v.schema);
         assert_eq!(dst.versions("a/b").await.unwrap(), vec![1]);

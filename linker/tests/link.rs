@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use common::link_cli as cli;
 use common::*;
 use linker::client::Registration;
 use linker::engine::{Link, LinkConfig, SyncError};
@@ -26,25 +26,6 @@ fn config(src: &Reg, dst: &Reg, ct: ContextType, ctx: Option<&str>, subjects: &[
 async fn no_diffs(src: &Reg, dst: &Reg, mapping: &Mapping) {
     let (_, _, diffs) = linker::cli::compare(&src.client(), &dst.client(), mapping, 8).await.unwrap();
     assert!(diffs.is_empty(), "differences: {diffs:#?}");
-}
-
-#[derive(Parser)]
-struct Cli {
-    #[command(subcommand)]
-    cmd: Cmd,
-}
-
-#[derive(clap::Subcommand)]
-enum Cmd {
-    Link(linker::cli::LinkArgs),
-}
-
-async fn cli(args: &[&str]) -> std::process::ExitCode {
-    let mut argv = vec!["lockstep", "link"];
-    argv.extend_from_slice(args);
-    let Cmd::Link(a) = Cli::try_parse_from(argv).unwrap().cmd;
-    let (_tx, rx) = watch::channel(false);
-    linker::cli::run_until(a, rx).await.unwrap()
 }
 
 #[tokio::test]

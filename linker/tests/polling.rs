@@ -130,11 +130,7 @@ async fn answer(State(f): State<Arc<Fake>>, req: Request) -> Response {
 }
 
 async fn fake(f: Arc<Fake>) -> String {
-    let app = axum::Router::new().fallback(answer).with_state(f);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    serve_fake(axum::Router::new().fallback(answer).with_state(f)).await
 }
 
 fn schema(i: usize) -> String {

@@ -3,7 +3,6 @@
 
 mod common;
 
-use clap::Parser;
 use common::*;
 use linker::cli::subject_statuses;
 use linker::engine::{Link, LinkConfig};
@@ -11,17 +10,6 @@ use linker::mapping::ContextType;
 use linker::state::{LinkState, StateFile, SubjectStatus};
 use serde_json::json;
 use tokio::sync::watch;
-
-#[derive(Parser)]
-struct Cli {
-    #[command(subcommand)]
-    cmd: Cmd,
-}
-
-#[derive(clap::Subcommand)]
-enum Cmd {
-    Link(linker::cli::LinkArgs),
-}
 
 fn auto(src: &Reg, dst: &Reg) -> LinkConfig {
     let mut c = LinkConfig::new(src.client(), dst.client());
@@ -81,10 +69,8 @@ async fn status_names_each_subjects_origin_version_and_lag() {
     task.await.unwrap().unwrap();
 
     // The command itself reads the file.
-    let argv = ["lockstep", "link", "status", "--state-file", path.to_str().unwrap()];
-    let Cmd::Link(args) = Cli::try_parse_from(argv).unwrap().cmd;
-    let (_tx, rx) = watch::channel(false);
-    assert_eq!(linker::cli::run_until(args, rx).await.unwrap(), std::process::ExitCode::SUCCESS);
+    let code = link_cli(&["status", "--state-file", path.to_str().unwrap()]).await;
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
 }
 
 #[test]

@@ -37,6 +37,8 @@ mod register;
 mod reserved;
 #[path = "api/restart.rs"]
 mod restart;
+#[path = "api/restart_paths.rs"]
+mod restart_paths;
 #[path = "api/rules.rs"]
 mod rules;
 #[path = "api/schema_types.rs"]

@@ -22,29 +22,9 @@ impl Server {
 
     /// Start `lockstep registry --listen 127.0.0.1:0 ARGS...` and wait until it serves.
     pub fn start_with(args: &[&str]) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
-            .args(["registry", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("LOCKSTEP_LOG_FORMAT", "json")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start lockstep");
+        let (child, rx) = spawn_registry(args);
         // Owned by `Server` from here on, so every exit path kills and reaps it.
         let mut server = Server { child, url: String::new() };
-        let stderr = server.child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent {
-                    if let Some(addr) = serving_addr(&line) {
-                        let _ = tx.send(addr);
-                        sent = true;
-                    }
-                }
-            }
-        });
         let addr = rx.recv_timeout(Duration::from_secs(30)).expect("server did not report its address");
         server.url = format!("http://{addr}");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -69,6 +49,33 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Spawns `lockstep registry --listen 127.0.0.1:0 ARGS...` with JSON logs on stderr (read to the
+/// end on a thread); the receiver gets the address the server reports serving on.
+pub fn spawn_registry(args: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["registry", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("LOCKSTEP_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start lockstep");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !sent {
+                if let Some(addr) = serving_addr(&line) {
+                    let _ = tx.send(addr);
+                    sent = true;
+                }
+            }
+        }
+    });
+    (child, rx)
 }
 
 fn serving_addr(line: &str) -> Option<String> {

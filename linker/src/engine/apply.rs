@@ -257,6 +257,21 @@ impl Link {
 
     /// Phase 2 for one subject. Ok(false) when a delete must wait for a referrer's delete.
     pub(super) async fn phase_finish(&self, fin: &mut Finish) -> Result<bool, SyncError> {
+        if !self.finish_deletes(fin).await? {
+            return Ok(false);
+        }
+        let dst = fin.dst.clone();
+        if fin.gone {
+            self.dst_import.lock().remove(&dst);
+        } else {
+            self.finish_settings(fin).await?;
+        }
+        Ok(true)
+    }
+
+    /// Phase 2's deletes (soft, then permanent). Ok(false) when one waits for a referrer's delete
+    /// (kept in `fin` for the next round).
+    async fn finish_deletes(&self, fin: &mut Finish) -> Result<bool, SyncError> {
         let d = &self.cfg.destination;
         let dn = self.dst_name();
         let dst = fin.dst.clone();
@@ -307,41 +322,42 @@ impl Link {
                 Err(e) => return Err(side_err(&dn, &format!("permanently deleting '{dst}' version {n}"), e)),
             }
         }
-        if deferred {
-            return Ok(false);
-        }
-        if fin.gone {
-            self.dst_import.lock().remove(&dst);
-        } else {
-            if let Some(cfg) = fin.config.take() {
-                match cfg {
-                    Some(m) => {
-                        let body = config_body(&config_fields(&m), None);
-                        d.put_config(Some(&dst), &body)
-                            .await
-                            .map_err(|e| side_err(&dn, &format!("writing config of '{dst}'"), e))?;
-                    }
-                    None => {
-                        d.delete_config(Some(&dst))
-                            .await
-                            .map_err(|e| side_err(&dn, &format!("deleting config of '{dst}'"), e))?;
-                    }
+        Ok(!deferred)
+    }
+
+    /// Phase 2's subject config and mode, for a subject that is not gone.
+    async fn finish_settings(&self, fin: &mut Finish) -> Result<(), SyncError> {
+        let d = &self.cfg.destination;
+        let dn = self.dst_name();
+        let dst = fin.dst.clone();
+        if let Some(cfg) = fin.config.take() {
+            match cfg {
+                Some(m) => {
+                    let body = config_body(&config_fields(&m), None);
+                    d.put_config(Some(&dst), &body)
+                        .await
+                        .map_err(|e| side_err(&dn, &format!("writing config of '{dst}'"), e))?;
                 }
-                self.count(|c| c.configs_written += 1);
-            }
-            if let Some(m) = fin.mode.take() {
-                d.set_mode(Some(&dst), &m, true)
-                    .await
-                    .map_err(|e| side_err(&dn, &format!("setting mode {m} on '{dst}'"), e))?;
-                self.count(|c| c.modes_written += 1);
-                if m == "IMPORT" {
-                    self.dst_import.lock().insert(dst.clone());
-                } else {
-                    self.dst_import.lock().remove(&dst);
+                None => {
+                    d.delete_config(Some(&dst))
+                        .await
+                        .map_err(|e| side_err(&dn, &format!("deleting config of '{dst}'"), e))?;
                 }
             }
+            self.count(|c| c.configs_written += 1);
         }
-        Ok(true)
+        if let Some(m) = fin.mode.take() {
+            d.set_mode(Some(&dst), &m, true)
+                .await
+                .map_err(|e| side_err(&dn, &format!("setting mode {m} on '{dst}'"), e))?;
+            self.count(|c| c.modes_written += 1);
+            if m == "IMPORT" {
+                self.dst_import.lock().insert(dst.clone());
+            } else {
+                self.dst_import.lock().remove(&dst);
+            }
+        }
+        Ok(())
     }
 
     /// Sync a set of source subjects (two phases, `concurrency` at a time). Transient failures
@@ -393,57 +409,7 @@ impl Link {
         drop(results);
 
         if stop.is_none() {
-            // Phase 2; deletes blocked by references are retried while some progress is made.
-            let mut pending: Vec<Finish> = finishes;
-            for _round in 0..8 {
-                if pending.is_empty() {
-                    break;
-                }
-                let before = pending.len();
-                let outcomes: Vec<(Finish, Result<bool, SyncError>)> = futures_util::stream::iter(pending)
-                    .map(|mut f| async move {
-                        let r = self.phase_finish(&mut f).await;
-                        (f, r)
-                    })
-                    .buffer_unordered(conc)
-                    .collect()
-                    .await;
-                pending = Vec::new();
-                for (f, r) in outcomes {
-                    match r {
-                        Ok(true) => {
-                            let mut st = self.state.lock();
-                            st.dirty.remove(&f.src);
-                            st.counts.subjects_synced += 1;
-                            record_synced(&mut st, &f, started);
-                            if f.gone {
-                                st.exported.remove(&f.src);
-                                drop(st);
-                                self.synced.lock().remove(&f.src);
-                            } else {
-                                st.exported.insert(f.src.clone());
-                                drop(st);
-                                self.synced.lock().insert(f.src.clone(), f.fingerprint.clone());
-                            }
-                        }
-                        Ok(false) => pending.push(f),
-                        Err(e) if e.stops_link() => {
-                            failed.insert(f.src.clone());
-                            stop.get_or_insert(e);
-                        }
-                        Err(e) => {
-                            self.state.lock().last_error = Some(e.to_string());
-                            failed.insert(f.src.clone());
-                        }
-                    }
-                }
-                if pending.len() == before || stop.is_some() {
-                    break;
-                }
-            }
-            for f in pending {
-                failed.insert(f.src);
-            }
+            self.finish_all(finishes, started, &mut failed, &mut stop).await;
         }
         {
             let mut st = self.state.lock();
@@ -466,6 +432,69 @@ impl Link {
             return Err(e);
         }
         Ok(PassReport { subjects: n, failed: failed.len() })
+    }
+
+    /// Phase 2 of a pass for every subject phase 1 left a `Finish`; deletes blocked by references
+    /// are retried while some progress is made. Subjects that fail join `failed`; an error that
+    /// stops the link goes to `stop`.
+    async fn finish_all(
+        &self,
+        finishes: Vec<Finish>,
+        started: u64,
+        failed: &mut BTreeSet<String>,
+        stop: &mut Option<SyncError>,
+    ) {
+        let conc = self.cfg.concurrency.max(1);
+        let mut pending: Vec<Finish> = finishes;
+        for _round in 0..8 {
+            if pending.is_empty() {
+                break;
+            }
+            let before = pending.len();
+            let outcomes: Vec<(Finish, Result<bool, SyncError>)> = futures_util::stream::iter(pending)
+                .map(|mut f| async move {
+                    let r = self.phase_finish(&mut f).await;
+                    (f, r)
+                })
+                .buffer_unordered(conc)
+                .collect()
+                .await;
+            pending = Vec::new();
+            for (f, r) in outcomes {
+                match r {
+                    Ok(true) => {
+                        let mut st = self.state.lock();
+                        st.dirty.remove(&f.src);
+                        st.counts.subjects_synced += 1;
+                        record_synced(&mut st, &f, started);
+                        if f.gone {
+                            st.exported.remove(&f.src);
+                            drop(st);
+                            self.synced.lock().remove(&f.src);
+                        } else {
+                            st.exported.insert(f.src.clone());
+                            drop(st);
+                            self.synced.lock().insert(f.src.clone(), f.fingerprint.clone());
+                        }
+                    }
+                    Ok(false) => pending.push(f),
+                    Err(e) if e.stops_link() => {
+                        failed.insert(f.src.clone());
+                        stop.get_or_insert(e);
+                    }
+                    Err(e) => {
+                        self.state.lock().last_error = Some(e.to_string());
+                        failed.insert(f.src.clone());
+                    }
+                }
+            }
+            if pending.len() == before || stop.is_some() {
+                break;
+            }
+        }
+        for f in pending {
+            failed.insert(f.src);
+        }
     }
 }
 
@@ -491,23 +520,11 @@ fn record_synced(st: &mut LinkState, f: &Finish, started: u64) {
     );
 }
 
-pub(super) const CONFIG_FIELDS: &[&str] = &[
-    "compatibilityLevel",
-    "normalize",
-    "validateFields",
-    "validateRules",
-    "compatibilityGroup",
-    "compatibilityPolicy",
-    "defaultMetadata",
-    "overrideMetadata",
-    "defaultRuleSet",
-    "overrideRuleSet",
-];
-
-/// The config fields worth mirroring (what `GET /config` answers, minus `subject`/`alias`).
+/// The config fields worth mirroring (what `GET /config` answers, minus `subject` and aliases).
 pub(super) fn config_fields(m: &Map<String, Value>) -> Map<String, Value> {
+    use registry::api::{ALIAS_FIELDS, CONFIG_FIELDS};
     m.iter()
-        .filter(|(k, v)| CONFIG_FIELDS.contains(&k.as_str()) && !v.is_null())
+        .filter(|(k, v)| CONFIG_FIELDS.contains(&k.as_str()) && !ALIAS_FIELDS.contains(&k.as_str()) && !v.is_null())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

@@ -265,17 +265,56 @@ impl Link {
             latest: src.versions.keys().next_back().copied().unwrap_or(0),
             ..Default::default()
         };
+        if !keys.is_empty() {
+            self.mirror_keys(src_subject, &dst_subject, &keys).await?;
+        }
+
+        let missing = self.compare_versions(&src, &dst, &mut fin)?;
+
+        // The destination subject is held in IMPORT mode (READONLY when the source's is).
+        let mut dst_mode = dst.mode.clone();
+        let writes = !missing.is_empty() || !fin.soft.is_empty() || !fin.hard.is_empty();
+        if writes && dst_mode.as_deref() != Some("IMPORT") {
+            let forced = self.ensure_import(&dst_subject, dst_mode.as_deref()).await?;
+            if forced && dst.versions.values().any(|(_, del)| *del) {
+                // Forcing IMPORT dropped the destination's soft-deleted versions: look again.
+                self.state.lock().dirty.insert(src_subject.to_string());
+            }
+            dst_mode = Some("IMPORT".into());
+        }
+        for (n, data, deleted) in missing {
+            self.import_version(src_subject, &dst_subject, n, data, 0, forward).await?;
+            if deleted {
+                fin.soft.push(n);
+            }
+        }
+        if src.config != dst.config {
+            fin.config = Some(src.config.clone());
+        }
+        let want = if is_readonly(src.mode.as_deref()) { src.mode.clone() } else { Some("IMPORT".to_string()) };
+        if !fin.gone && dst_mode != want {
+            fin.mode = want;
+        }
+        Ok(Some(fin))
+    }
+
+    /// Phase 1's comparison of the versions both sides hold: a different schema under one version
+    /// (or, for a non-forwarding link, a version deleted only on the destination) is a conflict;
+    /// soft deletes to mirror and versions to remove go to `fin`. Returns the missing versions.
+    fn compare_versions(
+        &self,
+        src: &SubjectSnapshot,
+        dst: &SubjectSnapshot,
+        fin: &mut Finish,
+    ) -> Result<Vec<(i64, Arc<VersionData>, bool)>, SyncError> {
+        let (src_owned, dst_subject, forward) = (fin.src.clone(), fin.dst.clone(), fin.forward);
+        let src_subject = src_owned.as_str();
         let written = if forward {
             self.state.lock().forwarded.get(src_subject).cloned().unwrap_or_default()
         } else {
             Default::default()
         };
 
-        if !keys.is_empty() {
-            self.mirror_keys(src_subject, &dst_subject, &keys).await?;
-        }
-
-        // Compare what both sides hold.
         let mut missing = Vec::new();
         for (n, (s, s_deleted)) in &src.versions {
             match dst.versions.get(n) {
@@ -306,32 +345,7 @@ impl Link {
                 fin.hard.push((*n, !*d_deleted));
             }
         }
-
-        // The destination subject is held in IMPORT mode (READONLY when the source's is).
-        let mut dst_mode = dst.mode.clone();
-        let writes = !missing.is_empty() || !fin.soft.is_empty() || !fin.hard.is_empty();
-        if writes && dst_mode.as_deref() != Some("IMPORT") {
-            let forced = self.ensure_import(&dst_subject, dst_mode.as_deref()).await?;
-            if forced && dst.versions.values().any(|(_, del)| *del) {
-                // Forcing IMPORT dropped the destination's soft-deleted versions: look again.
-                self.state.lock().dirty.insert(src_subject.to_string());
-            }
-            dst_mode = Some("IMPORT".into());
-        }
-        for (n, data, deleted) in missing {
-            self.import_version(src_subject, &dst_subject, n, data, 0, forward).await?;
-            if deleted {
-                fin.soft.push(n);
-            }
-        }
-        if src.config != dst.config {
-            fin.config = Some(src.config.clone());
-        }
-        let want = if is_readonly(src.mode.as_deref()) { src.mode.clone() } else { Some("IMPORT".to_string()) };
-        if !fin.gone && dst_mode != want {
-            fin.mode = want;
-        }
-        Ok(Some(fin))
+        Ok(missing)
     }
 
     /// A destination subject: read it, unless this pass's listing shows it does not exist (then

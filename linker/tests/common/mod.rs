@@ -135,3 +135,31 @@ pub async fn dump(c: &RegistryClient, subject: &str) -> Vec<(i64, i64, bool, Str
     }
     out
 }
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Subcommand)]
+enum Cmd {
+    Link(linker::cli::LinkArgs),
+}
+
+/// `lockstep link ARGS…` as the binary runs it, to the end (no stop signal).
+pub async fn link_cli(args: &[&str]) -> std::process::ExitCode {
+    let mut argv = vec!["lockstep", "link"];
+    argv.extend_from_slice(args);
+    let Cmd::Link(a) = <Cli as clap::Parser>::try_parse_from(argv).unwrap().cmd;
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    linker::cli::run_until(a, rx).await.unwrap()
+}
+
+/// Serves `app` on a free loopback port; its base URL.
+pub async fn serve_fake(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}

@@ -21,7 +21,7 @@ pub fn routes() -> Router<Shared> {
 }
 
 /// Config fields Confluent knows; others in a request are ignored.
-const FIELDS: &[&str] = &[
+pub const CONFIG_FIELDS: &[&str] = &[
     "compatibilityLevel",
     "normalize",
     "validateFields",
@@ -35,6 +35,10 @@ const FIELDS: &[&str] = &[
     "defaultRuleSet",
     "overrideRuleSet",
 ];
+
+/// The config fields that name another subject (aliases): local to a registry, a link does not
+/// mirror them.
+pub const ALIAS_FIELDS: &[&str] = &["alias", "aliasForDeks"];
 
 /// A config/mode scope from a path subject: `:.:` = global, `:.ctx:` = a context, else a subject.
 pub fn scope_of(s: &str) -> ApiResult<(ScopeKey, QualifiedSubject)> {
@@ -73,7 +77,7 @@ fn parse_update(body: Map<String, Value>, rule_sets: RuleSetPolicy) -> ApiResult
     let mut update = Map::new();
     for (k, v) in body {
         let k = if k == "compatibility" { "compatibilityLevel".to_string() } else { k };
-        if !FIELDS.contains(&k.as_str()) {
+        if !CONFIG_FIELDS.contains(&k.as_str()) {
             continue;
         }
         match (k.as_str(), &v) {

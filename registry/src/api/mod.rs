@@ -14,6 +14,7 @@ mod mode;
 mod schemas;
 mod subjects;
 
+pub use config::{ALIAS_FIELDS, CONFIG_FIELDS};
 pub use contexts::rewrite_context_prefix;
 
 use std::sync::Arc;

@@ -52,8 +52,7 @@ async fn lookup(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
-    let subject = aliased(&app, subject);
-    check_schema_type(&req)?;
+    let subject = checked_request(&app, subject, &req)?;
     let deleted = p.flag("deleted");
     if req.schema.as_deref().unwrap_or("").trim().is_empty() {
         // Only a registration fills an empty schema from the previous version; a lookup of
@@ -64,6 +63,13 @@ async fn lookup(
     let (st, name, version) = app.registry.lookup(&subject, req, p.flag("normalize"), deleted).await?;
     let found = st.subject(&name).and_then(|s| s.versions.get(&version)).ok_or_else(ApiError::schema_not_found)?;
     version_response_as(&app, &st, &name, found, &p).await
+}
+
+/// A lookup's or registration's subject (aliases applied) once its `schemaType` is known good.
+fn checked_request(app: &Shared, subject: String, req: &RegisterRequest) -> ApiResult<String> {
+    let subject = aliased(app, subject);
+    check_schema_type(req)?;
+    Ok(subject)
 }
 
 /// The path's subject with Confluent's subject aliases applied (see `Registry::resolve_alias`).
@@ -148,8 +154,7 @@ async fn register(
     p: Params,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResponse {
-    let subject = aliased(&app, subject);
-    check_schema_type(&req)?;
+    let subject = checked_request(&app, subject, &req)?;
     let r = app.registry.register(&subject, req, p.flag("normalize"), p.flag("force")).await?;
     // The Schema entity of the version (Confluent 8.x answers id, version, guid, schemaType and
     // schema; the subject comes along).
@@ -198,10 +203,7 @@ async fn get_version(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
-    let deleted = p.flag("deleted");
-    let (st, name, spec) = version_path(&app, subject, &version, deleted)?;
-    let v = Registry::version_entry(&st, &name, spec, deleted)?;
-    version_response_as(&app, &st, &name, v, &p).await
+    version_or_schema(&app, subject, &version, &p, false).await
 }
 
 async fn get_raw(
@@ -209,11 +211,20 @@ async fn get_raw(
     Path((subject, version)): Path<(String, String)>,
     p: Params,
 ) -> ApiResponse {
+    version_or_schema(&app, subject, &version, &p, true).await
+}
+
+/// `/subjects/{s}/versions/{v}`: the version's Schema entity, or with `raw` (`…/schema`) only its
+/// schema text, each in the `?format=` asked for.
+async fn version_or_schema(app: &Shared, subject: String, version: &str, p: &Params, raw: bool) -> ApiResponse {
     let deleted = p.flag("deleted");
-    let (st, name, spec) = version_path(&app, subject, &version, deleted)?;
+    let (st, name, spec) = version_path(app, subject, version, deleted)?;
     let v = Registry::version_entry(&st, &name, spec, deleted)?;
+    if !raw {
+        return version_response_as(app, &st, &name, v, p).await;
+    }
     let context = crate::subject::context_of(&name);
-    let text = formatted(&app, &st, &context, &v.schema, &p).await?.unwrap_or_else(|| v.schema.schema.to_string());
+    let text = formatted(app, &st, &context, &v.schema, p).await?.unwrap_or_else(|| v.schema.schema.to_string());
     Ok(raw_json(StatusCode::OK, Bytes::from(text)))
 }
 

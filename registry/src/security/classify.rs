@@ -84,45 +84,12 @@ pub fn classify(method: &Method, path: &str, query: &[(String, String)]) -> Acce
         }
         ["schemas", "guids", guid] | ["schemas", "guids", guid, "ids"] if read => Guid(decode(guid)),
         ["subjects"] if read => List(Listing::Subjects),
-        ["subjects", s, rest @ ..] => {
-            let s = decode(s);
-            let op = match (method.clone(), rest) {
-                (_, _) if read => Read,
-                (Method::POST, []) => Read, // lookup
-                (Method::POST, ["versions"]) => Write,
-                (Method::POST, ["versions", _, "tags"]) => Write,
-                (Method::DELETE, [] | ["versions", _]) => Delete,
-                _ => return admin,
-            };
-            if op == Write {
-                Need(Write, Resource::Subject(subject::normalize(&s).unwrap_or(s)))
-            } else {
-                SubjectOp(op, s)
-            }
-        }
+        ["subjects", s, rest @ ..] => subject_access(method, read, s, rest),
         ["compatibility", "subjects", s, "versions", ..] if *method == Method::POST => SubjectOp(Read, decode(s)),
         ["config"] | ["mode"] if read => Authenticated,
         ["config"] if *method == Method::PUT || *method == Method::DELETE => Need(Config, Resource::Global),
         ["mode"] if *method == Method::PUT || *method == Method::DELETE => admin,
-        [kind @ ("config" | "mode"), s] => {
-            let scope = Resource::scope(&decode(s));
-            if read {
-                match scope {
-                    Resource::Subject(s) => SubjectOp(Read, s),
-                    other => Need(Read, other),
-                }
-            } else if *method == Method::PUT || *method == Method::DELETE {
-                let op = if *kind == "config" { Config } else { Mode };
-                // The root mode through `:.:` is still the root mode: admin, as `/mode`.
-                if op == Mode && scope == Resource::Global {
-                    admin
-                } else {
-                    Need(op, scope)
-                }
-            } else {
-                admin
-            }
-        }
+        [kind @ ("config" | "mode"), s] => settings_access(method, read, kind, s),
         ["contexts"] if read => List(Listing::Contexts),
         ["contexts", c] if *method == Method::DELETE => {
             let c = decode(c);
@@ -145,6 +112,50 @@ pub fn classify(method: &Method, path: &str, query: &[(String, String)]) -> Acce
         // The console's compatibility check at a chosen level: a read, like POST /compatibility.
         ["ui", "api", "check", s] if *method == Method::POST => SubjectOp(Read, decode(s)),
         _ => admin,
+    }
+}
+
+/// `/subjects/{s}/…`: read, lookup, register, tag and delete on the subject.
+fn subject_access(method: &Method, read: bool, s: &str, rest: &[&str]) -> Access {
+    use Access::*;
+    use Operation::*;
+    let s = decode(s);
+    let op = match (method.clone(), rest) {
+        (_, _) if read => Read,
+        (Method::POST, []) => Read, // lookup
+        (Method::POST, ["versions"]) => Write,
+        (Method::POST, ["versions", _, "tags"]) => Write,
+        (Method::DELETE, [] | ["versions", _]) => Delete,
+        _ => return Need(Admin, Resource::Global),
+    };
+    if op == Write {
+        Need(Write, Resource::Subject(subject::normalize(&s).unwrap_or(s)))
+    } else {
+        SubjectOp(op, s)
+    }
+}
+
+/// `/config/{s}` and `/mode/{s}`: read, or set/delete the subject's (or context's) setting.
+fn settings_access(method: &Method, read: bool, kind: &str, s: &str) -> Access {
+    use Access::*;
+    use Operation::*;
+    let admin = Need(Admin, Resource::Global);
+    let scope = Resource::scope(&decode(s));
+    if read {
+        match scope {
+            Resource::Subject(s) => SubjectOp(Read, s),
+            other => Need(Read, other),
+        }
+    } else if *method == Method::PUT || *method == Method::DELETE {
+        let op = if kind == "config" { Config } else { Mode };
+        // The root mode through `:.:` is still the root mode: admin, as `/mode`.
+        if op == Mode && scope == Resource::Global {
+            admin
+        } else {
+            Need(op, scope)
+        }
+    } else {
+        admin
     }
 }
 

@@ -358,24 +358,10 @@ impl Security {
         if !self.enabled() {
             return call(inner, req).await;
         }
-        // Resolve the context prefix to a fixed point: the API's own rewrite then changes nothing,
-        // so the resource checked is the resource served.
-        let mut req = req;
-        let mut settled = false;
-        for _ in 0..8 {
-            let before = req.uri().clone();
-            req = rewrite_context_prefix(req);
-            if *req.uri() == before {
-                settled = true;
-                break;
-            }
-        }
-        if !settled {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                &serde_json::json!({"error_code": 400, "message": "Too many nested /contexts prefixes"}),
-            );
-        }
+        let mut req = match settle_context_prefix(req) {
+            Ok(req) => req,
+            Err(resp) => return *resp,
+        };
         let source = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.to_string());
         let method = req.method().clone();
         let path = req.uri().path().to_string();
@@ -389,12 +375,7 @@ impl Security {
             return resp;
         }
         let authorization = req.headers().get(header::AUTHORIZATION).cloned();
-        // The listener's verified client chain (or one a test put there directly).
-        let chain = req.extensions().get::<ClientCertChain>().cloned().or_else(|| {
-            let peer = req.extensions().get::<crate::server::PeerCertificates>()?;
-            Some(ClientCertChain(peer.0.iter().map(|c| c.as_ref().to_vec()).collect()))
-        });
-        let principal = match self.authenticate(authorization, chain).await {
+        let principal = match self.authenticate(authorization, client_chain(&req)).await {
             Ok(p) => p,
             Err(e) => {
                 let resp = self.unauthorized(&e);
@@ -556,4 +537,28 @@ where
         let sec = self.sec.clone();
         Box::pin(async move { Ok(sec.handle(req, inner).await) })
     }
+}
+
+/// Resolves the `/contexts/{ctx}` prefix to a fixed point, so the API's own rewrite then changes
+/// nothing and the resource checked is the resource served; 400 past 8 nested prefixes.
+fn settle_context_prefix(mut req: Request<Body>) -> Result<Request<Body>, Box<Response>> {
+    for _ in 0..8 {
+        let before = req.uri().clone();
+        req = rewrite_context_prefix(req);
+        if *req.uri() == before {
+            return Ok(req);
+        }
+    }
+    Err(Box::new(json_response(
+        StatusCode::BAD_REQUEST,
+        &serde_json::json!({"error_code": 400, "message": "Too many nested /contexts prefixes"}),
+    )))
+}
+
+/// The listener's verified client chain (or one a test put there directly).
+fn client_chain(req: &Request<Body>) -> Option<ClientCertChain> {
+    req.extensions().get::<ClientCertChain>().cloned().or_else(|| {
+        let peer = req.extensions().get::<crate::server::PeerCertificates>()?;
+        Some(ClientCertChain(peer.0.iter().map(|c| c.as_ref().to_vec()).collect()))
+    })
 }

@@ -98,31 +98,45 @@ pub(crate) async fn page(State(ui): State<Shared>, access: Access, p: Params) ->
             p { a href=(subject_href(&q.qualified())) { "Open the subject" } }
         }
         div.columns {
-            section.card aria-labelledby="compat-h" {
-                h3 id="compat-h" { "Compatibility" }
-                dl.facts {
-                    dt { "In force" } dd id="level-in-force" { (level) }
-                    dt { "From" } dd { (level_from.as_ref().map_or("the server default".to_string(), |(k, _)| describe(k))) }
-                    dt { "Set here" } dd id="level-here" { (own_level.unwrap_or("—")) }
-                }
-                (edit_form("config", &config_url, "compatibility", &LEVELS, own_level, may_config))
-                @if let Some(c) = &own_config {
-                    details { summary { "All fields set here" } pre.code { code { (highlight::json_value(&serde_json::Value::Object((**c).clone()))) } } }
-                }
-            }
-            section.card aria-labelledby="mode-h" {
-                h3 id="mode-h" { "Mode" }
-                dl.facts {
-                    dt { "In force" } dd id="mode-in-force" { (mode) }
-                    dt { "From" } dd { (mode_from.as_ref().map_or("the default (READWRITE)".to_string(), |(k, _)| describe(k))) }
-                    dt { "Set here" } dd id="mode-here" { (own_mode.unwrap_or("—")) }
-                }
-                (edit_form("mode", &mode_url, "mode", &MODES, own_mode, may_mode))
-            }
+            (setting_card(
+                ("compat-h", "Compatibility", "level"),
+                (level.as_str(), level_from.as_ref().map_or("the server default".to_string(), |(k, _)| describe(k)), own_level),
+                edit_form("config", &config_url, "compatibility", &LEVELS, own_level, may_config),
+                html! {
+                    @if let Some(c) = &own_config {
+                        details { summary { "All fields set here" } pre.code { code { (highlight::json_value(&serde_json::Value::Object((**c).clone()))) } } }
+                    }
+                },
+            ))
+            (setting_card(
+                ("mode-h", "Mode", "mode"),
+                (mode, mode_from.as_ref().map_or("the default (READWRITE)".to_string(), |(k, _)| describe(k)), own_mode),
+                edit_form("mode", &mode_url, "mode", &MODES, own_mode, may_mode),
+                html! {},
+            ))
         }
         (scopes_with_settings(&st))
     };
     layout::page("Config & mode", Nav::Settings, &access, body)
+}
+
+/// One setting's card: `(heading id, title, id prefix)`, then `(in force, where from, set here)`,
+/// the form that changes it and anything shown below the form.
+fn setting_card(names: (&str, &str, &str), facts: (&str, String, Option<&str>), form: Markup, extra: Markup) -> Markup {
+    let (heading, title, prefix) = names;
+    let (in_force, from, here) = facts;
+    html! {
+        section.card aria-labelledby=(heading) {
+            h3 id=(heading) { (title) }
+            dl.facts {
+                dt { "In force" } dd id=(format!("{prefix}-in-force")) { (in_force) }
+                dt { "From" } dd { (from) }
+                dt { "Set here" } dd id=(format!("{prefix}-here")) { (here.unwrap_or("—")) }
+            }
+            (form)
+            (extra)
+        }
+    }
 }
 
 fn edit_form(kind: &str, url: &str, field: &str, values: &[&str], current: Option<&str>, allowed: bool) -> Markup {

@@ -11,7 +11,7 @@ use super::layout::{self, Nav};
 use super::{error_page, highlight, path_encode, query_encode, subject_href, Access, Shared};
 use crate::api::Params;
 use crate::registry::Registry;
-use crate::state::{State as RegistryState, VersionEntry};
+use crate::state::{State as RegistryState, SubjectEntry, VersionEntry};
 use crate::subject::{self, QualifiedSubject};
 
 /// Versions listed on one page (newest first); referrers listed.
@@ -81,8 +81,6 @@ pub(crate) async fn page(State(ui): State<Shared>, access: Access, Path(raw): Pa
     let level = q.as_ref().map_or("", |q| ui.registry.compatibility_level(&st, q).as_str());
     let mode = st.effective_mode(q.as_ref()).as_str();
     let (referrers, more_referrers) = referenced_by(&st, &access, &name, chosen.version);
-    let versions: Vec<&VersionEntry> = entry.versions.values().rev().take(MAX_VERSIONS_SHOWN).collect();
-    let previous = entry.versions.range(..chosen.version).next_back().map(|(n, _)| *n);
     let display = q.as_ref().map_or(name.clone(), |q| q.name.clone());
     let body = html! {
         nav.crumbs aria-label="Breadcrumb" { a href="/ui" { "Subjects" } " / " span { (name) } }
@@ -94,27 +92,7 @@ pub(crate) async fn page(State(ui): State<Shared>, access: Access, Path(raw): Pa
             dt { "Versions" } dd { (entry.live().count()) " live, " (entry.versions.len()) " in all" }
         }
         div.columns {
-            section.versions aria-labelledby="versions-h" {
-                h2 id="versions-h" { "Versions" }
-                ol.versions reversed {
-                    @for v in &versions {
-                        li.deleted[v.deleted] {
-                            @if v.version == chosen.version {
-                                a href=(version_href(&name, v.version)) aria-current="true" { "v" (v.version) }
-                            } @else {
-                                a href=(version_href(&name, v.version)) { "v" (v.version) }
-                            }
-                            " · id " (v.schema.id)
-                            @if v.deleted { " " span.badge { "deleted" } }
-                        }
-                    }
-                }
-                @if entry.versions.len() > MAX_VERSIONS_SHOWN {
-                    p.note { "Showing the newest " (MAX_VERSIONS_SHOWN) " versions." }
-                }
-                (diff_form(&name, entry.versions.keys().copied().collect(), previous, chosen.version))
-                p { a.button href={ "/ui/playground?subject=" (query_encode(&name)) } { "Test a new schema…" } }
-            }
+            (versions_section(&name, entry, chosen.version))
             section.schema aria-labelledby="schema-h" {
                 h2 id="schema-h" {
                     "Version " (chosen.version)
@@ -150,6 +128,35 @@ pub(crate) async fn page(State(ui): State<Shared>, access: Access, Path(raw): Pa
         }
     };
     layout::page(&display, Nav::Subjects, &access, body)
+}
+
+/// The subject's versions (newest first, at most `MAX_VERSIONS_SHOWN`), the diff form and the
+/// way to the playground.
+fn versions_section(name: &str, entry: &SubjectEntry, chosen: u32) -> Markup {
+    let previous = entry.versions.range(..chosen).next_back().map(|(n, _)| *n);
+    html! {
+        section.versions aria-labelledby="versions-h" {
+            h2 id="versions-h" { "Versions" }
+            ol.versions reversed {
+                @for v in entry.versions.values().rev().take(MAX_VERSIONS_SHOWN) {
+                    li.deleted[v.deleted] {
+                        @if v.version == chosen {
+                            a href=(version_href(name, v.version)) aria-current="true" { "v" (v.version) }
+                        } @else {
+                            a href=(version_href(name, v.version)) { "v" (v.version) }
+                        }
+                        " · id " (v.schema.id)
+                        @if v.deleted { " " span.badge { "deleted" } }
+                    }
+                }
+            }
+            @if entry.versions.len() > MAX_VERSIONS_SHOWN {
+                p.note { "Showing the newest " (MAX_VERSIONS_SHOWN) " versions." }
+            }
+            (diff_form(name, entry.versions.keys().copied().collect(), previous, chosen))
+            p { a.button href={ "/ui/playground?subject=" (query_encode(name)) } { "Test a new schema…" } }
+        }
+    }
 }
 
 fn schema_block(v: &VersionEntry) -> Markup {

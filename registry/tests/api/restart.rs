@@ -3,30 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::common::*;
-
-const PATHS: &[&str] = &[
-    "/subjects",
-    "/subjects?deleted=true",
-    "/subjects/a/versions",
-    "/subjects/a/versions?deleted=true",
-    "/subjects/a/versions/2",
-    "/subjects/a/versions/1?deleted=true",
-    "/subjects/gone/versions?deleted=true",
-    "/subjects/:.eu:x/versions/1",
-    "/schemas/ids/1",
-    "/schemas/ids/2",
-    "/schemas/ids/3",
-    "/schemas/ids/1?subject=:.eu:",
-    "/schemas/ids/100?subject=:.imp:",
-    "/schemas?subjectPrefix=:*:&deleted=true",
-    "/config",
-    "/config/a",
-    "/config/:.eu:",
-    "/mode",
-    "/mode/ro",
-    "/mode/:.imp:",
-    "/contexts",
-];
+use crate::restart_paths::PATHS;
 
 async fn snapshot(api: &Server) -> Vec<(String, u16, Value)> {
     let mut out = Vec::new();

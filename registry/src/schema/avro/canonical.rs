@@ -189,66 +189,69 @@ impl Printer<'_> {
                 }
                 self.out.push(']');
             }
-            Node::Named(slot) => {
-                let graph = self.graph;
-                let Some(t) = graph.named(*slot) else {
-                    push_json_str(&graph.slot_full_name(*slot), &mut self.out);
-                    return Ok(());
-                };
-                if !self.known.insert(t.name.full()) {
-                    push_json_str(&t.name.qualified(ns), &mut self.out);
-                    return Ok(());
-                }
-                self.out.push_str("{\"type\":");
-                push_json_str(t.kind_name(), &mut self.out);
-                self.key("name");
-                push_json_str(&t.name.name, &mut self.out);
-                match (&t.name.space, ns) {
-                    (Some(space), current) if Some(space.as_str()) != current => {
-                        self.key("namespace");
-                        push_json_str(space, &mut self.out);
+            Node::Named(slot) => self.named_type(*slot, ns, depth)?,
+        }
+        Ok(())
+    }
+
+    /// A named type: its full definition the first time it is printed, its name after that.
+    fn named_type(&mut self, slot: usize, ns: Option<&str>, depth: usize) -> Result<(), AvroError> {
+        let graph = self.graph;
+        let Some(t) = graph.named(slot) else {
+            push_json_str(&graph.slot_full_name(slot), &mut self.out);
+            return Ok(());
+        };
+        if !self.known.insert(t.name.full()) {
+            push_json_str(&t.name.qualified(ns), &mut self.out);
+            return Ok(());
+        }
+        self.out.push_str("{\"type\":");
+        push_json_str(t.kind_name(), &mut self.out);
+        self.key("name");
+        push_json_str(&t.name.name, &mut self.out);
+        match (&t.name.space, ns) {
+            (Some(space), current) if Some(space.as_str()) != current => {
+                self.key("namespace");
+                push_json_str(space, &mut self.out);
+            }
+            (None, Some(_)) => self.out.push_str(",\"namespace\":\"\""),
+            _ => {}
+        }
+        if let Some(doc) = &t.doc {
+            self.key("doc");
+            push_json_str(doc, &mut self.out);
+        }
+        match &t.kind {
+            Kind::Record { fields, .. } => {
+                self.out.push_str(",\"fields\":[");
+                for (i, f) in fields.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
                     }
-                    (None, Some(_)) => self.out.push_str(",\"namespace\":\"\""),
-                    _ => {}
+                    self.field(f, t.name.space.as_deref(), depth)?;
                 }
-                if let Some(doc) = &t.doc {
-                    self.key("doc");
-                    push_json_str(doc, &mut self.out);
+                self.out.push(']');
+            }
+            Kind::Enum { symbols, default } => {
+                self.out.push_str(",\"symbols\":[");
+                self.out.push_str(&symbols.iter().map(|s| json_str(s)).collect::<Vec<_>>().join(","));
+                self.out.push(']');
+                if let Some(d) = default {
+                    self.key("default");
+                    push_json_str(d, &mut self.out);
                 }
-                match &t.kind {
-                    Kind::Record { fields, .. } => {
-                        self.out.push_str(",\"fields\":[");
-                        for (i, f) in fields.iter().enumerate() {
-                            if i > 0 {
-                                self.out.push(',');
-                            }
-                            self.field(f, t.name.space.as_deref(), depth)?;
-                        }
-                        self.out.push(']');
-                    }
-                    Kind::Enum { symbols, default } => {
-                        self.out.push_str(",\"symbols\":[");
-                        self.out.push_str(&symbols.iter().map(|s| json_str(s)).collect::<Vec<_>>().join(","));
-                        self.out.push(']');
-                        if let Some(d) = default {
-                            self.key("default");
-                            push_json_str(d, &mut self.out);
-                        }
-                    }
-                    Kind::Fixed { size } => {
-                        self.key("size");
-                        self.out.push_str(&size.to_string());
-                    }
-                }
-                self.props(&t.props);
-                if !t.aliases.is_empty() {
-                    let list: Vec<String> =
-                        t.aliases.iter().map(|a| json_str(&a.qualified(t.name.space.as_deref()))).collect();
-                    self.out.push_str(&format!(",\"aliases\":[{}]", list.join(",")));
-                }
-                self.out.push('}');
+            }
+            Kind::Fixed { size } => {
+                self.key("size");
+                self.out.push_str(&size.to_string());
             }
         }
+        self.props(&t.props);
+        if !t.aliases.is_empty() {
+            let list: Vec<String> = t.aliases.iter().map(|a| json_str(&a.qualified(t.name.space.as_deref()))).collect();
+            self.out.push_str(&format!(",\"aliases\":[{}]", list.join(",")));
+        }
+        self.out.push('}');
         Ok(())
     }
 
@@ -408,58 +411,68 @@ impl Graph {
                     out.push('}');
                 }
             },
-            Node::Named(slot) => {
-                let full = self.slot_full_name(*slot);
-                let Some(t) = self.named(*slot) else { return err(format!("Undefined schema: {full}")) };
-                if !env.insert(full.clone()) {
-                    out.push_str(&json_str(&full));
-                    return Ok(());
-                }
-                let st = match t.kind {
-                    Kind::Record { .. } => "record",
-                    Kind::Enum { .. } => "enum",
-                    Kind::Fixed { .. } => "fixed",
-                };
-                out.push_str(&format!("{{\"name\":{},\"type\":\"{st}\"", json_str(&full)));
-                let mut base = LogicalBase::Other;
-                match &t.kind {
-                    Kind::Enum { symbols, .. } => {
-                        let list: Vec<String> = symbols.iter().map(|s| json_str(s)).collect();
-                        out.push_str(&format!(",\"symbols\":[{}]", list.join(",")));
+            Node::Named(slot) => self.normalize_named(*slot, env, out, depth)?,
+        }
+        Ok(())
+    }
+
+    /// A named type in the normalized form: full definition the first time, its full name after.
+    fn normalize_named(
+        &self,
+        slot: usize,
+        env: &mut HashSet<String>,
+        out: &mut String,
+        depth: usize,
+    ) -> Result<(), AvroError> {
+        let full = self.slot_full_name(slot);
+        let Some(t) = self.named(slot) else { return err(format!("Undefined schema: {full}")) };
+        if !env.insert(full.clone()) {
+            out.push_str(&json_str(&full));
+            return Ok(());
+        }
+        let st = match t.kind {
+            Kind::Record { .. } => "record",
+            Kind::Enum { .. } => "enum",
+            Kind::Fixed { .. } => "fixed",
+        };
+        out.push_str(&format!("{{\"name\":{},\"type\":\"{st}\"", json_str(&full)));
+        let mut base = LogicalBase::Other;
+        match &t.kind {
+            Kind::Enum { symbols, .. } => {
+                let list: Vec<String> = symbols.iter().map(|s| json_str(s)).collect();
+                out.push_str(&format!(",\"symbols\":[{}]", list.join(",")));
+            }
+            Kind::Fixed { size } => {
+                base = LogicalBase::Fixed(*size);
+                out.push_str(&format!(",\"size\":{size}"));
+            }
+            Kind::Record { fields, .. } => {
+                out.push_str(",\"fields\":[");
+                for (i, f) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
                     }
-                    Kind::Fixed { size } => {
-                        base = LogicalBase::Fixed(*size);
-                        out.push_str(&format!(",\"size\":{size}"));
-                    }
-                    Kind::Record { fields, .. } => {
-                        out.push_str(",\"fields\":[");
-                        for (i, f) in fields.iter().enumerate() {
-                            if i > 0 {
-                                out.push(',');
-                            }
-                            self.normalize_field(f, env, out, depth)?;
-                        }
-                        out.push(']');
-                    }
+                    self.normalize_field(f, env, out, depth)?;
                 }
-                if let Some(lt) = logical_segment(base, &t.props) {
-                    out.push_str(&lt);
-                }
-                if let Some(doc) = t.doc.as_deref().filter(|d| !d.is_empty()) {
-                    out.push_str(&format!(",\"doc\":{}", json_str(doc)));
-                }
-                let aliases: BTreeSet<String> = t.alias_strings().into_iter().collect();
-                if !aliases.is_empty() {
-                    let list: Vec<String> = aliases.iter().map(|a| json_str(a)).collect();
-                    out.push_str(&format!(",\"aliases\":[{}]", list.join(",")));
-                }
-                if let Kind::Enum { default: Some(d), .. } = &t.kind {
-                    out.push_str(&format!(",\"default\":{}", json_str(d)));
-                }
-                Self::sorted_props(&t.props, out)?;
-                out.push('}');
+                out.push(']');
             }
         }
+        if let Some(lt) = logical_segment(base, &t.props) {
+            out.push_str(&lt);
+        }
+        if let Some(doc) = t.doc.as_deref().filter(|d| !d.is_empty()) {
+            out.push_str(&format!(",\"doc\":{}", json_str(doc)));
+        }
+        let aliases: BTreeSet<String> = t.alias_strings().into_iter().collect();
+        if !aliases.is_empty() {
+            let list: Vec<String> = aliases.iter().map(|a| json_str(a)).collect();
+            out.push_str(&format!(",\"aliases\":[{}]", list.join(",")));
+        }
+        if let Kind::Enum { default: Some(d), .. } = &t.kind {
+            out.push_str(&format!(",\"default\":{}", json_str(d)));
+        }
+        Self::sorted_props(&t.props, out)?;
+        out.push('}');
         Ok(())
     }
 
@@ -510,6 +523,7 @@ impl Graph {
         schema: Option<&Node>,
         depth: usize,
     ) -> Result<Option<String>, AvroError> {
+        // Long by design: one match over the JSON value kinds, as `JacksonUtils.toObject` is one switch.
         if depth > MAX_DEPTH {
             return err("Default value nested too deeply");
         }

@@ -242,71 +242,9 @@ impl Parser {
         let name = make_name(raw, space)?;
         let doc = obj.get("doc").and_then(Value::as_str).map(str::to_string);
         let kind = match ty {
-            "record" | "error" => {
-                let Some(Value::Array(list)) = obj.get("fields") else {
-                    return err(format!("Record has no fields: {json}"));
-                };
-                let mut fields: Vec<Field> = Vec::with_capacity(list.len());
-                for f in list {
-                    fields.push(self.parse_field(f, name.space.as_deref(), depth)?);
-                }
-                let mut positions: HashMap<&str, usize> = HashMap::new();
-                for (pos, f) in fields.iter().enumerate() {
-                    if let Some(prev) = positions.insert(&f.name, pos) {
-                        let label = |i: usize| {
-                            format!("{} type:{} pos:{i}", fields[i].name, self.graph.tag(&fields[i].ty).label())
-                        };
-                        return err(format!(
-                            "Duplicate field {} in record {}: {} and {}.",
-                            f.name,
-                            name.full(),
-                            label(pos),
-                            label(prev)
-                        ));
-                    }
-                }
-                Kind::Record { error: ty == "error", fields }
-            }
-            "enum" => {
-                let Some(Value::Array(list)) = obj.get("symbols") else {
-                    return err(format!("Enum has no symbols: {json}"));
-                };
-                let mut symbols: Vec<String> = Vec::with_capacity(list.len());
-                let mut seen: HashSet<&str> = HashSet::with_capacity(list.len());
-                for s in list {
-                    let sym = s.as_str();
-                    validate_name(sym)?;
-                    let sym = sym.unwrap_or_default();
-                    if !seen.insert(sym) {
-                        return err(format!("Duplicate enum symbol: {sym}"));
-                    }
-                    symbols.push(sym.to_string());
-                }
-                let default = obj.get("default").and_then(Value::as_str).map(str::to_string);
-                if let Some(d) = &default {
-                    if !symbols.contains(d) {
-                        return err(format!(
-                            "The Enum Default: {d} is not in the enum symbol set: [{}]",
-                            symbols.join(", ")
-                        ));
-                    }
-                }
-                Kind::Enum { symbols, default }
-            }
-            _ => {
-                let size = match obj.get("size") {
-                    Some(Value::Number(n)) => n.as_i64().filter(|s| i32::try_from(*s).is_ok()),
-                    _ => None,
-                };
-                let Some(size) = size else { return err(format!("Invalid or no size: {json}")) };
-                if size < 0 {
-                    return err(format!("Malformed data. Length is negative: {size}"));
-                }
-                if size > i64::from(i32::MAX - 8) {
-                    return err(format!("Bytes length {size} exceeds maximum allowed"));
-                }
-                Kind::Fixed { size }
-            }
+            "record" | "error" => self.record_kind(json, obj, &name, ty == "error", depth)?,
+            "enum" => enum_kind(json, obj)?,
+            _ => fixed_kind(json, obj)?,
         };
         let props = props_of(obj, if ty == "enum" { ENUM_RESERVED } else { SCHEMA_RESERVED });
         let mut aliases: Vec<Name> = Vec::new();
@@ -318,6 +256,39 @@ impl Parser {
             }
         }
         self.put(Named { name, doc, aliases, props, kind })
+    }
+
+    /// A record's fields (each name once).
+    fn record_kind(
+        &mut self,
+        json: &Value,
+        obj: &Map<String, Value>,
+        name: &Name,
+        error: bool,
+        depth: usize,
+    ) -> Result<Kind, AvroError> {
+        let Some(Value::Array(list)) = obj.get("fields") else {
+            return err(format!("Record has no fields: {json}"));
+        };
+        let mut fields: Vec<Field> = Vec::with_capacity(list.len());
+        for f in list {
+            fields.push(self.parse_field(f, name.space.as_deref(), depth)?);
+        }
+        let mut positions: HashMap<&str, usize> = HashMap::new();
+        for (pos, f) in fields.iter().enumerate() {
+            if let Some(prev) = positions.insert(&f.name, pos) {
+                let label =
+                    |i: usize| format!("{} type:{} pos:{i}", fields[i].name, self.graph.tag(&fields[i].ty).label());
+                return err(format!(
+                    "Duplicate field {} in record {}: {} and {}.",
+                    f.name,
+                    name.full(),
+                    label(pos),
+                    label(prev)
+                ));
+            }
+        }
+        Ok(Kind::Record { error, fields })
     }
 
     pub(super) fn parse_field(&mut self, json: &Value, ns: Option<&str>, depth: usize) -> Result<Field, AvroError> {
@@ -459,4 +430,45 @@ impl Graph {
             _ => false,
         }
     }
+}
+
+/// An enum's symbols (valid names, each once) and default (one of them).
+fn enum_kind(json: &Value, obj: &Map<String, Value>) -> Result<Kind, AvroError> {
+    let Some(Value::Array(list)) = obj.get("symbols") else {
+        return err(format!("Enum has no symbols: {json}"));
+    };
+    let mut symbols: Vec<String> = Vec::with_capacity(list.len());
+    let mut seen: HashSet<&str> = HashSet::with_capacity(list.len());
+    for s in list {
+        let sym = s.as_str();
+        validate_name(sym)?;
+        let sym = sym.unwrap_or_default();
+        if !seen.insert(sym) {
+            return err(format!("Duplicate enum symbol: {sym}"));
+        }
+        symbols.push(sym.to_string());
+    }
+    let default = obj.get("default").and_then(Value::as_str).map(str::to_string);
+    if let Some(d) = &default {
+        if !symbols.contains(d) {
+            return err(format!("The Enum Default: {d} is not in the enum symbol set: [{}]", symbols.join(", ")));
+        }
+    }
+    Ok(Kind::Enum { symbols, default })
+}
+
+/// A fixed type's size (0 to `i32::MAX - 8`).
+fn fixed_kind(json: &Value, obj: &Map<String, Value>) -> Result<Kind, AvroError> {
+    let size = match obj.get("size") {
+        Some(Value::Number(n)) => n.as_i64().filter(|s| i32::try_from(*s).is_ok()),
+        _ => None,
+    };
+    let Some(size) = size else { return err(format!("Invalid or no size: {json}")) };
+    if size < 0 {
+        return err(format!("Malformed data. Length is negative: {size}"));
+    }
+    if size > i64::from(i32::MAX - 8) {
+        return err(format!("Bytes length {size} exceeds maximum allowed"));
+    }
+    Ok(Kind::Fixed { size })
 }

@@ -20,15 +20,8 @@ pub(super) const OBJECT_KEYWORDS_OLD: &[&str] = &[
     "additionalProperties",
     "propertyNames",
 ];
-pub(super) const OBJECT_KEYWORDS_V4: &[&str] = &[
-    "properties",
-    "required",
-    "minProperties",
-    "maxProperties",
-    "dependencies",
-    "patternProperties",
-    "additionalProperties",
-];
+/// Draft 4: draft 6/7's list without `propertyNames`.
+pub(super) const OBJECT_KEYWORDS_V4: &[&str] = OBJECT_KEYWORDS_OLD.split_at(7).0;
 pub(super) const OBJECT_KEYWORDS_MODERN: &[&str] = &[
     "properties",
     "required",
@@ -329,35 +322,61 @@ impl<'d> Loader<'d> {
                 base = strip_fragment(&resolve_uri(&base, id)).to_string();
             }
         }
-        let base = base.as_str();
-        let loc = |k: &str| format!("#{ptr}/{k}");
-        let has = |k: &str| v.get(k).is_some();
-
-        let mut parts: Vec<Kind> = Vec::new();
-        let mut ref_part: Option<NodeId> = None;
-        if let Some(r) = v.get("$ref") {
-            let Some(reference) = r.as_str() else {
-                return err(format!("Invalid JSON schema: {} must be a string", loc("$ref")));
-            };
-            // Draft <= 7 ignores `$ref` siblings (Everit); 2019-09+ applies them too (json-sKema),
-            // which Confluent's translator turns into an `allOf` of the reference and the rest.
-            let has_siblings = draft.modern()
-                && match v {
-                    JVal::Obj(m) => m.iter().any(|(k, _)| is_applicator_keyword(k, draft)),
-                    _ => false,
-                };
-            if !has_siblings {
-                self.pending.push((self_id, base.to_string(), reference.to_string()));
-                return self.common(v, draft, Kind::Ref(None, reference.to_string()));
+        let site = Site { doc, ptr, v, base: &base, draft, depth };
+        let ref_part = match self.ref_part(&site, self_id)? {
+            RefPart::Absent => None,
+            RefPart::Alone(reference) => return self.common(v, draft, Kind::Ref(None, reference)),
+            RefPart::WithSiblings(node_id) => Some(node_id),
+        };
+        let mut parts = self.combinator_parts(&site)?;
+        let consumed = self.typed_parts(&site, &mut parts)?;
+        self.sniffed_parts(&site, &consumed, &mut parts)?;
+        let kind = if let Some(r) = ref_part {
+            let mut subs = vec![r];
+            for p in parts {
+                subs.push(self.alloc(Node::new(p)));
             }
-            let node_id = self.alloc(Node::new(Kind::Ref(None, reference.to_string())));
-            self.pending.push((node_id, base.to_string(), reference.to_string()));
-            ref_part = Some(node_id);
-        }
+            Kind::Combined(Crit::All, subs)
+        } else if parts.len() > 1 {
+            let subs = parts.into_iter().map(|p| self.alloc(Node::new(p))).collect();
+            Kind::Combined(Crit::All, subs)
+        } else {
+            parts.pop().unwrap_or(Kind::Empty)
+        };
+        self.common(v, draft, kind)
+    }
 
+    /// `$ref`, queued for resolution: the whole node, or (2019-09+ with applicator siblings) one
+    /// part of an `allOf`.
+    fn ref_part(&mut self, site: &Site<'_>, self_id: NodeId) -> Result<RefPart, JsonSchemaError> {
+        let Site { ptr, v, base, draft, .. } = *site;
+        let Some(r) = v.get("$ref") else { return Ok(RefPart::Absent) };
+        let Some(reference) = r.as_str() else {
+            return err(format!("Invalid JSON schema: #{ptr}/$ref must be a string"));
+        };
+        // Draft <= 7 ignores `$ref` siblings (Everit); 2019-09+ applies them too (json-sKema),
+        // which Confluent's translator turns into an `allOf` of the reference and the rest.
+        let has_siblings = draft.modern()
+            && match v {
+                JVal::Obj(m) => m.iter().any(|(k, _)| is_applicator_keyword(k, draft)),
+                _ => false,
+            };
+        if !has_siblings {
+            self.pending.push((self_id, base.to_string(), reference.to_string()));
+            return Ok(RefPart::Alone(reference.to_string()));
+        }
+        let node_id = self.alloc(Node::new(Kind::Ref(None, reference.to_string())));
+        self.pending.push((node_id, base.to_string(), reference.to_string()));
+        Ok(RefPart::WithSiblings(node_id))
+    }
+
+    /// `enum`, `allOf`/`oneOf`/`anyOf`, `not` and `const`, in Everit's order.
+    fn combinator_parts(&mut self, site: &Site<'_>) -> Result<Vec<Kind>, JsonSchemaError> {
+        let Site { doc, ptr, v, base, draft, depth } = *site;
+        let mut parts: Vec<Kind> = Vec::new();
         if let Some(e) = v.get("enum") {
             let JVal::Arr(items) = e else {
-                return err(format!("Invalid JSON schema: {} must be an array", loc("enum")));
+                return err(format!("Invalid JSON schema: #{ptr}/enum must be an array"));
             };
             let mut seen = HashSet::new();
             let mut values: Vec<String> = Vec::new();
@@ -373,7 +392,7 @@ impl<'d> Loader<'d> {
         for crit in [Crit::All, Crit::One, Crit::Any] {
             if let Some(list) = v.get(crit.name()) {
                 let JVal::Arr(items) = list else {
-                    return err(format!("Invalid JSON schema: {} must be an array", loc(crit.name())));
+                    return err(format!("Invalid JSON schema: #{ptr}/{} must be an array", crit.name()));
                 };
                 let list_ptr = child_ptr(ptr, crit.name());
                 let mut subs = Vec::with_capacity(items.len());
@@ -391,64 +410,82 @@ impl<'d> Loader<'d> {
                 parts.push(Kind::Const(value_key(c)));
             }
         }
-        let mut consumed_object = false;
-        let mut consumed_array = false;
-        let mut consumed_number = false;
-        let mut consumed_string = false;
-        if let Some(t) = v.get("type") {
-            let mut typed = |this: &mut Self, name: &str| -> Result<Kind, JsonSchemaError> {
-                let Some(tn) = type_name(name) else {
-                    return err(format!("Invalid JSON schema: unknown type: [{name}]"));
-                };
-                Ok(match tn {
-                    TypeName::String => {
-                        consumed_string = true;
-                        Kind::Str(this.string_part(v, ptr)?)
-                    }
-                    TypeName::Integer | TypeName::Number => {
-                        consumed_number = true;
-                        let mut n = this.number_part(v, draft, ptr)?;
-                        n.requires_integer = tn == TypeName::Integer;
-                        Kind::Num(n)
-                    }
-                    TypeName::Boolean => Kind::Boolean,
-                    TypeName::Null => Kind::Null,
-                    TypeName::Array => {
-                        consumed_array = true;
-                        Kind::Arr(Box::new(this.array_part(&Site { doc, ptr, v, base, draft, depth })?))
-                    }
-                    TypeName::Object => {
-                        consumed_object = true;
-                        Kind::Obj(Box::new(this.object_part(&Site { doc, ptr, v, base, draft, depth })?))
-                    }
-                })
-            };
-            match t {
-                JVal::Str(name) => parts.push(typed(self, name)?),
-                JVal::Arr(names) => {
-                    let mut subs = Vec::with_capacity(names.len());
-                    for name in names {
-                        let Some(name) = name.as_str() else {
-                            return err(format!("Invalid JSON schema: {} must contain strings", loc("type")));
-                        };
-                        let kind = typed(self, name)?;
-                        subs.push(self.alloc(Node::new(kind)));
-                    }
-                    parts.push(Kind::Combined(Crit::Any, subs));
+        Ok(parts)
+    }
+
+    /// `type` (a name or a list of names, the latter an `anyOf`): the keyword families it
+    /// consumed.
+    fn typed_parts(&mut self, site: &Site<'_>, parts: &mut Vec<Kind>) -> Result<Consumed, JsonSchemaError> {
+        let mut consumed = Consumed::default();
+        let Some(t) = site.v.get("type") else { return Ok(consumed) };
+        match t {
+            JVal::Str(name) => parts.push(self.typed_part(site, name, &mut consumed)?),
+            JVal::Arr(names) => {
+                let mut subs = Vec::with_capacity(names.len());
+                for name in names {
+                    let Some(name) = name.as_str() else {
+                        return err(format!("Invalid JSON schema: #{}/type must contain strings", site.ptr));
+                    };
+                    let kind = self.typed_part(site, name, &mut consumed)?;
+                    subs.push(self.alloc(Node::new(kind)));
                 }
-                _ => return err(format!("Invalid JSON schema: {} must be a string or an array", loc("type"))),
+                parts.push(Kind::Combined(Crit::Any, subs));
             }
+            _ => return err(format!("Invalid JSON schema: #{}/type must be a string or an array", site.ptr)),
         }
-        if !consumed_array && array_keywords(draft).iter().any(|k| has(k)) {
-            parts.push(Kind::Arr(Box::new(self.array_part(&Site { doc, ptr, v, base, draft, depth })?)));
+        Ok(consumed)
+    }
+
+    /// One `type` name with its keyword family.
+    fn typed_part(&mut self, site: &Site<'_>, name: &str, consumed: &mut Consumed) -> Result<Kind, JsonSchemaError> {
+        let Site { ptr, v, draft, .. } = *site;
+        let Some(tn) = type_name(name) else {
+            return err(format!("Invalid JSON schema: unknown type: [{name}]"));
+        };
+        Ok(match tn {
+            TypeName::String => {
+                consumed.string = true;
+                Kind::Str(self.string_part(v, ptr)?)
+            }
+            TypeName::Integer | TypeName::Number => {
+                consumed.number = true;
+                let mut n = self.number_part(v, draft, ptr)?;
+                n.requires_integer = tn == TypeName::Integer;
+                Kind::Num(n)
+            }
+            TypeName::Boolean => Kind::Boolean,
+            TypeName::Null => Kind::Null,
+            TypeName::Array => {
+                consumed.array = true;
+                Kind::Arr(Box::new(self.array_part(site)?))
+            }
+            TypeName::Object => {
+                consumed.object = true;
+                Kind::Obj(Box::new(self.object_part(site)?))
+            }
+        })
+    }
+
+    /// Keyword families present without a `type` that names them (Everit's keyword sniffing),
+    /// and the draft-7+ conditionals.
+    fn sniffed_parts(
+        &mut self,
+        site: &Site<'_>,
+        consumed: &Consumed,
+        parts: &mut Vec<Kind>,
+    ) -> Result<(), JsonSchemaError> {
+        let Site { doc, ptr, v, base, draft, depth } = *site;
+        let has = |k: &str| v.get(k).is_some();
+        if !consumed.array && array_keywords(draft).iter().any(|k| has(k)) {
+            parts.push(Kind::Arr(Box::new(self.array_part(site)?)));
         }
-        if !consumed_object && object_keywords(draft).iter().any(|k| has(k)) {
-            parts.push(Kind::Obj(Box::new(self.object_part(&Site { doc, ptr, v, base, draft, depth })?)));
+        if !consumed.object && object_keywords(draft).iter().any(|k| has(k)) {
+            parts.push(Kind::Obj(Box::new(self.object_part(site)?)));
         }
-        if !consumed_number && NUMBER_KEYWORDS.iter().any(|k| has(k)) {
+        if !consumed.number && NUMBER_KEYWORDS.iter().any(|k| has(k)) {
             parts.push(Kind::Num(self.number_part(v, draft, ptr)?));
         }
-        if !consumed_string && STRING_KEYWORDS.iter().any(|k| has(k)) {
+        if !consumed.string && STRING_KEYWORDS.iter().any(|k| has(k)) {
             parts.push(Kind::Str(self.string_part(v, ptr)?));
         }
         if draft >= Draft::D7 && CONDITIONAL_KEYWORDS.iter().any(|k| has(k)) {
@@ -467,19 +504,7 @@ impl<'d> Loader<'d> {
                 a.max_contains = v.get("maxContains").and_then(num_f64);
             }
         }
-        let kind = if let Some(r) = ref_part {
-            let mut subs = vec![r];
-            for p in parts {
-                subs.push(self.alloc(Node::new(p)));
-            }
-            Kind::Combined(Crit::All, subs)
-        } else if parts.len() > 1 {
-            let subs = parts.into_iter().map(|p| self.alloc(Node::new(p))).collect();
-            Kind::Combined(Crit::All, subs)
-        } else {
-            parts.pop().unwrap_or(Kind::Empty)
-        };
-        self.common(v, draft, kind)
+        Ok(())
     }
 
     pub(super) fn common(&self, v: &JVal, draft: Draft, kind: Kind) -> Result<Node, JsonSchemaError> {
@@ -498,217 +523,24 @@ impl<'d> Loader<'d> {
         node.connect_type = v.get("connect.type").and_then(JVal::as_str).map(str::to_string);
         Ok(node)
     }
+}
 
-    pub(super) fn string_part(&self, v: &JVal, ptr: &str) -> Result<StrS, JsonSchemaError> {
-        Ok(StrS {
-            min_length: int_keyword(v, "minLength", ptr)?,
-            max_length: int_keyword(v, "maxLength", ptr)?,
-            pattern: match v.get("pattern") {
-                None => None,
-                Some(JVal::Str(p)) => Some(p.clone()),
-                Some(_) => return err(format!("Invalid JSON schema: #{ptr}/pattern must be a string")),
-            },
-        })
-    }
+/// What a schema object's `$ref` is.
+enum RefPart {
+    Absent,
+    /// The node is the reference (its siblings are ignored).
+    Alone(String),
+    /// The reference's node, one part of the node's `allOf`.
+    WithSiblings(NodeId),
+}
 
-    pub(super) fn number_part(&self, v: &JVal, draft: Draft, ptr: &str) -> Result<NumS, JsonSchemaError> {
-        let number = |k: &str| -> Result<Option<f64>, JsonSchemaError> {
-            match v.get(k) {
-                None => Ok(None),
-                Some(JVal::Num(n)) => Ok(Some(n.f64())),
-                Some(_) => err(format!("Invalid JSON schema: #{ptr}/{k} must be a number")),
-            }
-        };
-        let mut n = NumS { minimum: number("minimum")?, maximum: number("maximum")?, ..NumS::default() };
-        if draft != Draft::D4 {
-            n.exclusive_minimum = number("exclusiveMinimum")?;
-            n.exclusive_maximum = number("exclusiveMaximum")?;
-        }
-        if let Some(m) = v.get("multipleOf") {
-            let JVal::Num(m) = m else {
-                return err(format!("Invalid JSON schema: #{ptr}/multipleOf must be a number"));
-            };
-            if m.f64() == 0.0 {
-                return err(format!("Invalid JSON schema: #{ptr}: multipleOf should not be 0"));
-            }
-            n.multiple_of = Some(Decimal { raw: m.raw.clone() });
-        }
-        Ok(n)
-    }
-
-    pub(super) fn object_part(&mut self, site: &Site<'_>) -> Result<ObjS, JsonSchemaError> {
-        let Site { doc, ptr, v, base, draft, depth } = *site;
-        let mut o = ObjS::new();
-        o.min_properties = int_keyword(v, "minProperties", ptr)?;
-        o.max_properties = int_keyword(v, "maxProperties", ptr)?;
-        if let Some(props) = v.get("properties") {
-            let JVal::Obj(members) = props else {
-                return err(format!("Invalid JSON schema: #{ptr}/properties must be an object"));
-            };
-            let props_ptr = child_ptr(ptr, "properties");
-            for (key, schema) in members {
-                if key == draft.id_keyword() && !matches!(schema, JVal::Obj(_)) {
-                    continue;
-                }
-                let id = self.load_child(doc, &props_ptr, key, schema, base, depth + 1)?;
-                o.property_index.insert(key.clone(), id);
-                o.properties.push((key.clone(), id));
-            }
-        }
-        self.additional_part(site, "additionalProperties", &mut o.permits_additional, &mut o.additional_schema)?;
-        if let Some(req) = v.get("required") {
-            let JVal::Arr(items) = req else {
-                return err(format!("Invalid JSON schema: #{ptr}/required must be an array"));
-            };
-            for item in items {
-                let Some(s) = item.as_str() else {
-                    return err(format!("Invalid JSON schema: #{ptr}/required must contain strings"));
-                };
-                o.required.insert(s.to_string());
-            }
-        }
-        if let Some(pp) = v.get("patternProperties") {
-            let JVal::Obj(members) = pp else {
-                return err(format!("Invalid JSON schema: #{ptr}/patternProperties must be an object"));
-            };
-            let pp_ptr = child_ptr(ptr, "patternProperties");
-            for (pattern, schema) in members {
-                let id = self.load_child(doc, &pp_ptr, pattern, schema, base, depth + 1)?;
-                let regex = fancy_regex::RegexBuilder::new(pattern).backtrack_limit(100_000).build().ok();
-                o.pattern_properties.push(PatternProp { regex, schema: id });
-            }
-        }
-        let deps: Vec<(&String, &JVal, &str)> = if draft.modern() {
-            let mut out = Vec::new();
-            if let Some(JVal::Obj(m)) = v.get("dependentRequired") {
-                out.extend(m.iter().map(|(k, d)| (k, d, "dependentRequired")));
-            }
-            if let Some(JVal::Obj(m)) = v.get("dependentSchemas") {
-                out.extend(m.iter().map(|(k, d)| (k, d, "dependentSchemas")));
-            }
-            out
-        } else {
-            match v.get("dependencies") {
-                None => Vec::new(),
-                Some(JVal::Obj(m)) => m.iter().map(|(k, d)| (k, d, "dependencies")).collect(),
-                Some(_) => return err(format!("Invalid JSON schema: #{ptr}/dependencies must be an object")),
-            }
-        };
-        for (key, dep, keyword) in deps {
-            match dep {
-                JVal::Arr(items) => {
-                    let mut names = Vec::new();
-                    for item in items {
-                        let Some(s) = item.as_str() else {
-                            return err(format!("Invalid JSON schema: #{ptr}/{keyword}/{key} must contain strings"));
-                        };
-                        names.push(s.to_string());
-                    }
-                    o.property_dependencies.push((key.clone(), names));
-                }
-                JVal::Obj(_) | JVal::Bool(_) => {
-                    let dep_ptr = child_ptr(ptr, keyword);
-                    let id = self.load_child(doc, &dep_ptr, key, dep, base, depth + 1)?;
-                    o.schema_dependencies.push((key.clone(), id));
-                }
-                _ => return err(format!("Invalid JSON schema: #{ptr}/{keyword}/{key} is invalid")),
-            }
-        }
-        if draft >= Draft::D6 {
-            if let Some(pn) = v.get("propertyNames") {
-                self.load_child(doc, ptr, "propertyNames", pn, base, depth)?;
-            }
-        }
-        o.unevaluated = self.unevaluated_part(site, "unevaluatedProperties")?;
-        Ok(o)
-    }
-
-    pub(super) fn array_part(&mut self, site: &Site<'_>) -> Result<ArrS, JsonSchemaError> {
-        let Site { doc, ptr, v, base, draft, depth } = *site;
-        let mut a = ArrS::new();
-        a.min_items = int_keyword(v, "minItems", ptr)?;
-        a.max_items = int_keyword(v, "maxItems", ptr)?;
-        match v.get("uniqueItems") {
-            None => {}
-            Some(JVal::Bool(b)) => a.unique_items = *b,
-            Some(_) => return err(format!("Invalid JSON schema: #{ptr}/uniqueItems must be a boolean")),
-        }
-        if draft == Draft::D202012 {
-            let mut prefix = 0;
-            if let Some(JVal::Arr(items)) = v.get("prefixItems") {
-                a.item_schemas.extend(self.schema_list(site, "prefixItems", items)?);
-                prefix = items.len();
-            }
-            match v.get("items") {
-                None | Some(JVal::Bool(true)) => {}
-                Some(JVal::Bool(false)) => a.permits_additional = false,
-                Some(s) => {
-                    let id = self.load_child(doc, ptr, "items", s, base, depth)?;
-                    if prefix == 0 {
-                        a.all_items = Some(id);
-                    } else {
-                        a.additional_schema = Some(id);
-                    }
-                }
-            }
-        } else {
-            self.additional_part(site, "additionalItems", &mut a.permits_additional, &mut a.additional_schema)?;
-            match v.get("items") {
-                None => {}
-                Some(JVal::Arr(items)) => a.item_schemas.extend(self.schema_list(site, "items", items)?),
-                Some(s) => a.all_items = Some(self.load_child(doc, ptr, "items", s, base, depth)?),
-            }
-        }
-        if draft != Draft::D4 {
-            if let Some(c) = v.get("contains") {
-                self.load_child(doc, ptr, "contains", c, base, depth)?;
-                if draft.modern() {
-                    a.min_contains = Some(v.get("minContains").and_then(num_f64).unwrap_or(1.0));
-                    a.max_contains = v.get("maxContains").and_then(num_f64);
-                }
-            }
-        }
-        a.unevaluated = self.unevaluated_part(site, "unevaluatedItems")?;
-        Ok(a)
-    }
-
-    /// `additionalProperties` / `additionalItems`: a boolean says whether more are permitted, an
-    /// object is the schema they must match.
-    fn additional_part(
-        &mut self,
-        site: &Site<'_>,
-        keyword: &str,
-        permits: &mut bool,
-        schema: &mut Option<NodeId>,
-    ) -> Result<(), JsonSchemaError> {
-        let Site { doc, ptr, v, base, depth, .. } = *site;
-        match v.get(keyword) {
-            None => {}
-            Some(JVal::Bool(b)) => *permits = *b,
-            Some(s @ JVal::Obj(_)) => *schema = Some(self.load_child(doc, ptr, keyword, s, base, depth)?),
-            Some(_) => return err(format!("Invalid JSON schema: #{ptr}/{keyword} must be a schema")),
-        }
-        Ok(())
-    }
-
-    /// `unevaluatedProperties` / `unevaluatedItems` (2019-09 and later).
-    fn unevaluated_part(&mut self, site: &Site<'_>, keyword: &str) -> Result<Option<NodeId>, JsonSchemaError> {
-        let Site { doc, ptr, v, base, draft, depth } = *site;
-        match v.get(keyword) {
-            Some(u) if draft.modern() => Ok(Some(self.load_child(doc, ptr, keyword, u, base, depth)?)),
-            _ => Ok(None),
-        }
-    }
-
-    /// The schemas of a positional list (`prefixItems`, array-form `items`).
-    fn schema_list(&mut self, site: &Site<'_>, keyword: &str, items: &[JVal]) -> Result<Vec<NodeId>, JsonSchemaError> {
-        let list_ptr = child_ptr(site.ptr, keyword);
-        let mut ids = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            ids.push(self.load_child(site.doc, &list_ptr, &i.to_string(), item, site.base, site.depth + 1)?);
-        }
-        Ok(ids)
-    }
+/// The keyword families a `type` keyword already read.
+#[derive(Default)]
+struct Consumed {
+    object: bool,
+    array: bool,
+    number: bool,
+    string: bool,
 }
 
 /// Where a schema object's keywords are read: its document, pointer, value, base URI, draft and

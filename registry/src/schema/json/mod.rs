@@ -16,11 +16,12 @@
 //! and total diff work. Hostile input yields errors, never panics or stack overflows.
 //!
 //! Layout: `schema` (limits, public interface) → `value` (JSON values) → `draft` → `uri` (URIs and
-//! JSON pointers) → `model` → `loader` (`$ref` resolution) → `diff/` (compatibility, one module per
-//! Confluent `*SchemaDiff` class) → `tests/`.
+//! JSON pointers) → `model` → `loader` (`$ref` resolution) and `keywords` (its keyword families)
+//! → `diff/` (compatibility, one module per Confluent `*SchemaDiff` class) → `tests/`.
 
 mod diff;
 mod draft;
+mod keywords;
 mod loader;
 mod model;
 #[cfg(test)]

@@ -84,38 +84,33 @@ pub(super) fn resolve_uri(base: &str, reference: &str) -> String {
     let r = split_uri(reference);
     let b = split_uri(base);
     let (scheme, authority, path, query);
-    if r.scheme.is_some() {
-        scheme = r.scheme;
+    if r.scheme.is_some() || r.authority.is_some() {
+        // The reference names its own authority (and scheme, or the base's).
+        scheme = r.scheme.or(b.scheme);
         authority = r.authority;
         path = remove_dot_segments(r.path);
         query = r.query;
     } else {
         scheme = b.scheme;
-        if r.authority.is_some() {
-            authority = r.authority;
-            path = remove_dot_segments(r.path);
-            query = r.query;
+        authority = b.authority;
+        if r.path.is_empty() {
+            path = b.path.to_string();
+            query = if r.query.is_some() { r.query } else { b.query };
         } else {
-            authority = b.authority;
-            if r.path.is_empty() {
-                path = b.path.to_string();
-                query = if r.query.is_some() { r.query } else { b.query };
+            if r.path.starts_with('/') {
+                path = remove_dot_segments(r.path);
             } else {
-                if r.path.starts_with('/') {
-                    path = remove_dot_segments(r.path);
+                let merged = if b.authority.is_some() && b.path.is_empty() {
+                    format!("/{}", r.path)
                 } else {
-                    let merged = if b.authority.is_some() && b.path.is_empty() {
-                        format!("/{}", r.path)
-                    } else {
-                        match b.path.rfind('/') {
-                            Some(p) => format!("{}{}", &b.path[..=p], r.path),
-                            None => r.path.to_string(),
-                        }
-                    };
-                    path = remove_dot_segments(&merged);
-                }
-                query = r.query;
+                    match b.path.rfind('/') {
+                        Some(p) => format!("{}{}", &b.path[..=p], r.path),
+                        None => r.path.to_string(),
+                    }
+                };
+                path = remove_dot_segments(&merged);
             }
+            query = r.query;
         }
     }
     let mut out = String::new();

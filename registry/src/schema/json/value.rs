@@ -167,96 +167,97 @@ impl JsonParser<'_> {
             return self.fail("unexpected end of input");
         }
         match self.b[self.i] {
-            b'{' => {
-                if depth >= MAX_JSON_DEPTH {
-                    return self.fail(&format!("nesting deeper than {MAX_JSON_DEPTH}"));
-                }
-                self.i += 1;
-                let mut members: Vec<(String, JVal)> = Vec::new();
-                let mut index: Option<HashMap<String, usize>> = None;
-                self.ws();
-                if self.i < self.b.len() && self.b[self.i] == b'}' {
-                    self.i += 1;
-                    return Ok(JVal::Obj(members));
-                }
-                loop {
-                    self.ws();
-                    if self.i >= self.b.len() || self.b[self.i] != b'"' {
-                        return self.fail("expected a field name");
-                    }
-                    let key = self.string()?;
-                    self.ws();
-                    if self.i >= self.b.len() || self.b[self.i] != b':' {
-                        return self.fail("expected ':'");
-                    }
-                    self.i += 1;
-                    self.ws();
-                    let v = self.value(depth + 1)?;
-                    // Duplicate keys: the last value wins, in the first key's position (Jackson).
-                    if members.len() >= 16 && index.is_none() {
-                        index = Some(members.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
-                    }
-                    let existing = match &index {
-                        Some(ix) => ix.get(&key).copied(),
-                        None => members.iter().position(|(k, _)| *k == key),
-                    };
-                    match existing {
-                        Some(pos) => members[pos].1 = v,
-                        None => {
-                            if let Some(ix) = index.as_mut() {
-                                ix.insert(key.clone(), members.len());
-                            }
-                            members.push((key, v));
-                        }
-                    }
-                    self.ws();
-                    if self.i >= self.b.len() {
-                        return self.fail("unexpected end of input");
-                    }
-                    match self.b[self.i] {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Ok(JVal::Obj(members));
-                        }
-                        _ => return self.fail("expected ',' or '}'"),
-                    }
-                }
-            }
-            b'[' => {
-                if depth >= MAX_JSON_DEPTH {
-                    return self.fail(&format!("nesting deeper than {MAX_JSON_DEPTH}"));
-                }
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.i < self.b.len() && self.b[self.i] == b']' {
-                    self.i += 1;
-                    return Ok(JVal::Arr(items));
-                }
-                loop {
-                    self.ws();
-                    items.push(self.value(depth + 1)?);
-                    self.ws();
-                    if self.i >= self.b.len() {
-                        return self.fail("unexpected end of input");
-                    }
-                    match self.b[self.i] {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Ok(JVal::Arr(items));
-                        }
-                        _ => return self.fail("expected ',' or ']'"),
-                    }
-                }
-            }
+            b'{' | b'[' if depth >= MAX_JSON_DEPTH => self.fail(&format!("nesting deeper than {MAX_JSON_DEPTH}")),
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
             b'"' => Ok(JVal::Str(self.string()?)),
             b't' => self.expect_lit("true", JVal::Bool(true)),
             b'f' => self.expect_lit("false", JVal::Bool(false)),
             b'n' => self.expect_lit("null", JVal::Null),
             b'-' | b'0'..=b'9' => Ok(JVal::Num(self.number()?)),
             _ => self.fail("unexpected character"),
+        }
+    }
+
+    /// An object (at `{`): members in order, a repeated key's last value in its first place.
+    fn object(&mut self, depth: usize) -> Result<JVal, String> {
+        self.i += 1;
+        let mut members: Vec<(String, JVal)> = Vec::new();
+        let mut index: Option<HashMap<String, usize>> = None;
+        self.ws();
+        if self.i < self.b.len() && self.b[self.i] == b'}' {
+            self.i += 1;
+            return Ok(JVal::Obj(members));
+        }
+        loop {
+            self.ws();
+            if self.i >= self.b.len() || self.b[self.i] != b'"' {
+                return self.fail("expected a field name");
+            }
+            let key = self.string()?;
+            self.ws();
+            if self.i >= self.b.len() || self.b[self.i] != b':' {
+                return self.fail("expected ':'");
+            }
+            self.i += 1;
+            self.ws();
+            let v = self.value(depth + 1)?;
+            // Duplicate keys: the last value wins, in the first key's position (Jackson).
+            if members.len() >= 16 && index.is_none() {
+                index = Some(members.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+            }
+            let existing = match &index {
+                Some(ix) => ix.get(&key).copied(),
+                None => members.iter().position(|(k, _)| *k == key),
+            };
+            match existing {
+                Some(pos) => members[pos].1 = v,
+                None => {
+                    if let Some(ix) = index.as_mut() {
+                        ix.insert(key.clone(), members.len());
+                    }
+                    members.push((key, v));
+                }
+            }
+            self.ws();
+            if self.i >= self.b.len() {
+                return self.fail("unexpected end of input");
+            }
+            match self.b[self.i] {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Ok(JVal::Obj(members));
+                }
+                _ => return self.fail("expected ',' or '}'"),
+            }
+        }
+    }
+
+    /// An array (at `[`).
+    fn array(&mut self, depth: usize) -> Result<JVal, String> {
+        self.i += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.i < self.b.len() && self.b[self.i] == b']' {
+            self.i += 1;
+            return Ok(JVal::Arr(items));
+        }
+        loop {
+            self.ws();
+            items.push(self.value(depth + 1)?);
+            self.ws();
+            if self.i >= self.b.len() {
+                return self.fail("unexpected end of input");
+            }
+            match self.b[self.i] {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Ok(JVal::Arr(items));
+                }
+                _ => return self.fail("expected ',' or ']'"),
+            }
         }
     }
 

@@ -107,34 +107,7 @@ fn print_message(out: &mut String, m: &DescriptorProto, scope: &str, proto3: boo
             Some((format!("{full}.{}", n.name()), (type_of(k), type_of(v))))
         })
         .collect();
-    let field_line = |f: &FieldDescriptorProto, in_oneof: bool| -> String {
-        if let Some((k, v)) = maps.get(f.type_name()) {
-            return format!("map<{k}, {v}> {} = {};", f.name(), f.number());
-        }
-        let label = match f.label() {
-            Label::Repeated => "repeated ",
-            Label::Required => "required ",
-            Label::Optional if in_oneof => "",
-            Label::Optional if !proto3 || f.proto3_optional() => "optional ",
-            Label::Optional => "",
-        };
-        let mut opts = Vec::new();
-        if let Some(d) = &f.default_value {
-            let v = match f.r#type() {
-                Type::String | Type::Bytes => quote(d),
-                _ => d.clone(),
-            };
-            opts.push(format!("default = {v}"));
-        }
-        if let Some(p) = f.options.as_ref().and_then(|o| o.packed) {
-            opts.push(format!("packed = {p}"));
-        }
-        if f.options.as_ref().and_then(|o| o.deprecated) == Some(true) {
-            opts.push("deprecated = true".into());
-        }
-        let opts = if opts.is_empty() { String::new() } else { format!(" [{}]", opts.join(", ")) };
-        format!("{label}{} {} = {}{opts};", type_of(f), f.name(), f.number())
-    };
+    let field_line = |f: &FieldDescriptorProto, in_oneof: bool| field_line(f, &maps, in_oneof, proto3);
     let inner = indent(depth + 1);
     let real_oneof = |f: &FieldDescriptorProto| f.oneof_index.filter(|_| !f.proto3_optional());
     let mut printed_oneofs = Vec::new();
@@ -177,6 +150,42 @@ fn print_message(out: &mut String, m: &DescriptorProto, scope: &str, proto3: boo
         let _ = writeln!(out, "{inner}extensions {} to {};", r.start(), r.end() - 1);
     }
     let _ = writeln!(out, "{pad}}}");
+}
+
+/// One field's line (no indent): `map<K, V>` for map entries, the label proto2/proto3 print, and
+/// the options `default`, `packed` and `deprecated`.
+fn field_line(
+    f: &FieldDescriptorProto,
+    maps: &HashMap<String, (String, String)>,
+    in_oneof: bool,
+    proto3: bool,
+) -> String {
+    if let Some((k, v)) = maps.get(f.type_name()) {
+        return format!("map<{k}, {v}> {} = {};", f.name(), f.number());
+    }
+    let label = match f.label() {
+        Label::Repeated => "repeated ",
+        Label::Required => "required ",
+        Label::Optional if in_oneof => "",
+        Label::Optional if !proto3 || f.proto3_optional() => "optional ",
+        Label::Optional => "",
+    };
+    let mut opts = Vec::new();
+    if let Some(d) = &f.default_value {
+        let v = match f.r#type() {
+            Type::String | Type::Bytes => quote(d),
+            _ => d.clone(),
+        };
+        opts.push(format!("default = {v}"));
+    }
+    if let Some(p) = f.options.as_ref().and_then(|o| o.packed) {
+        opts.push(format!("packed = {p}"));
+    }
+    if f.options.as_ref().and_then(|o| o.deprecated) == Some(true) {
+        opts.push("deprecated = true".into());
+    }
+    let opts = if opts.is_empty() { String::new() } else { format!(" [{}]", opts.join(", ")) };
+    format!("{label}{} {} = {}{opts};", type_of(f), f.name(), f.number())
 }
 
 fn print_enum(out: &mut String, e: &EnumDescriptorProto, depth: usize) {

@@ -197,51 +197,11 @@ impl<'a> Engine<'a> {
     }
 
     pub(crate) fn compare_types(&mut self, ctx: &mut DiffCtx, o: SRef, u: SRef) {
+        if self.compare_with_combined(ctx, o, u) {
+            return;
+        }
         let on = self.node(o);
         let un = self.node(u);
-        match (&on.kind, &un.kind) {
-            (ok, Kind::Combined(crit, subs)) if !matches!(ok, Kind::Combined(..)) => {
-                if subs.len() == 1 {
-                    let mut sub = ctx.sub();
-                    self.compare(&mut sub, Some(o), Some(Engine::at(u, subs[0])));
-                    if self.compatible(&sub) {
-                        ctx.diffs.extend(sub.diffs);
-                        return;
-                    }
-                } else if matches!(crit, Crit::Any | Crit::One) {
-                    for s in subs {
-                        let mut sub = ctx.sub();
-                        self.compare(&mut sub, Some(o), Some(Engine::at(u, *s)));
-                        if self.compatible(&sub) {
-                            ctx.diffs.extend(sub.diffs);
-                            ctx.add(DT::SUM_TYPE_EXTENDED);
-                            return;
-                        }
-                    }
-                }
-            }
-            (Kind::Combined(crit, subs), uk) if !matches!(uk, Kind::Combined(..)) => {
-                if subs.len() == 1 {
-                    let mut sub = ctx.sub();
-                    self.compare(&mut sub, Some(Engine::at(o, subs[0])), Some(u));
-                    if self.compatible(&sub) {
-                        ctx.diffs.extend(sub.diffs);
-                        return;
-                    }
-                } else if *crit == Crit::All {
-                    for s in subs {
-                        let mut sub = ctx.sub();
-                        self.compare(&mut sub, Some(Engine::at(o, *s)), Some(u));
-                        if self.compatible(&sub) {
-                            ctx.diffs.extend(sub.diffs);
-                            ctx.add(DT::PRODUCT_TYPE_NARROWED);
-                            return;
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
 
         if on.kind.class() != un.kind.class() {
             if matches!(on.kind, Kind::False) || un.kind.is_empty_schema() {
@@ -254,18 +214,7 @@ impl<'a> Engine<'a> {
             return;
         }
 
-        if on.id != un.id {
-            ctx.add(DT::ID_CHANGED);
-        }
-        if on.title != un.title {
-            ctx.add(DT::TITLE_CHANGED);
-        }
-        if on.description != un.description {
-            ctx.add(DT::DESCRIPTION_CHANGED);
-        }
-        if on.default != un.default {
-            ctx.add(DT::DEFAULT_CHANGED);
-        }
+        compare_annotations(ctx, on, un);
 
         match (&on.kind, &un.kind) {
             (Kind::Str(a), Kind::Str(b)) => compare_string(ctx, a, b),
@@ -291,5 +240,74 @@ impl<'a> Engine<'a> {
             (Kind::Arr(a), Kind::Arr(b)) => self.compare_array(ctx, o, a, u, b),
             _ => {}
         }
+    }
+
+    /// One side combined (`allOf`/`anyOf`/`oneOf`), the other not: a single-schema combination
+    /// or a sum type extended (product type narrowed) by a compatible branch settles it. True
+    /// when settled.
+    fn compare_with_combined(&mut self, ctx: &mut DiffCtx, o: SRef, u: SRef) -> bool {
+        let on = self.node(o);
+        let un = self.node(u);
+        match (&on.kind, &un.kind) {
+            (ok, Kind::Combined(crit, subs)) if !matches!(ok, Kind::Combined(..)) => {
+                if subs.len() == 1 {
+                    let mut sub = ctx.sub();
+                    self.compare(&mut sub, Some(o), Some(Engine::at(u, subs[0])));
+                    if self.compatible(&sub) {
+                        ctx.diffs.extend(sub.diffs);
+                        return true;
+                    }
+                } else if matches!(crit, Crit::Any | Crit::One) {
+                    for s in subs {
+                        let mut sub = ctx.sub();
+                        self.compare(&mut sub, Some(o), Some(Engine::at(u, *s)));
+                        if self.compatible(&sub) {
+                            ctx.diffs.extend(sub.diffs);
+                            ctx.add(DT::SUM_TYPE_EXTENDED);
+                            return true;
+                        }
+                    }
+                }
+            }
+            (Kind::Combined(crit, subs), uk) if !matches!(uk, Kind::Combined(..)) => {
+                if subs.len() == 1 {
+                    let mut sub = ctx.sub();
+                    self.compare(&mut sub, Some(Engine::at(o, subs[0])), Some(u));
+                    if self.compatible(&sub) {
+                        ctx.diffs.extend(sub.diffs);
+                        return true;
+                    }
+                } else if *crit == Crit::All {
+                    for s in subs {
+                        let mut sub = ctx.sub();
+                        self.compare(&mut sub, Some(Engine::at(o, *s)), Some(u));
+                        if self.compatible(&sub) {
+                            ctx.diffs.extend(sub.diffs);
+                            ctx.add(DT::PRODUCT_TYPE_NARROWED);
+                            return true;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        false
+    }
+}
+
+/// The annotations Confluent compares on schemas of one class: `$id`, title, description,
+/// default.
+fn compare_annotations(ctx: &mut DiffCtx, on: &Node, un: &Node) {
+    if on.id != un.id {
+        ctx.add(DT::ID_CHANGED);
+    }
+    if on.title != un.title {
+        ctx.add(DT::TITLE_CHANGED);
+    }
+    if on.description != un.description {
+        ctx.add(DT::DESCRIPTION_CHANGED);
+    }
+    if on.default != un.default {
+        ctx.add(DT::DEFAULT_CHANGED);
     }
 }

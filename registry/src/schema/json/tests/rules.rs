@@ -137,36 +137,25 @@ fn enum_array_extended_narrowed_changed() {
 #[test]
 fn string_constraints() {
     let s = r#"{"type":"string"}"#;
-    assert_rule(s, r#"{"type":"string","maxLength":5}"#, "MAX_LENGTH_ADDED", false);
-    assert_rule(r#"{"type":"string","maxLength":5}"#, s, "MAX_LENGTH_REMOVED", true);
-    assert_rule(
-        r#"{"type":"string","maxLength":5}"#,
-        r#"{"type":"string","maxLength":6}"#,
-        "MAX_LENGTH_INCREASED",
-        true,
-    );
-    assert_rule(
-        r#"{"type":"string","maxLength":5}"#,
-        r#"{"type":"string","maxLength":4}"#,
-        "MAX_LENGTH_DECREASED",
-        false,
-    );
-    assert_rule(s, r#"{"type":"string","minLength":1}"#, "MIN_LENGTH_ADDED", false);
-    assert_rule(
-        r#"{"type":"string","minLength":2}"#,
-        r#"{"type":"string","minLength":1}"#,
-        "MIN_LENGTH_DECREASED",
-        true,
-    );
-    assert_rule(
-        r#"{"type":"string","minLength":1}"#,
-        r#"{"type":"string","minLength":2}"#,
-        "MIN_LENGTH_INCREASED",
-        false,
-    );
-    assert_rule(s, r#"{"type":"string","pattern":"^a"}"#, "PATTERN_ADDED", false);
-    assert_rule(r#"{"type":"string","pattern":"^a"}"#, r#"{"type":"string","pattern":"^b"}"#, "PATTERN_CHANGED", false);
-    assert_rule(r#"{"type":"string","pattern":"^a"}"#, s, "PATTERN_REMOVED", true);
+    let with = |kw: &str, v: &str| format!(r#"{{"type":"string","{kw}":{v}}}"#);
+    // (old, new, rule, compatible): `None` is the plain string schema.
+    type Side<'a> = Option<(&'a str, &'a str)>;
+    let cases: &[(Side, Side, &str, bool)] = &[
+        (None, Some(("maxLength", "5")), "MAX_LENGTH_ADDED", false),
+        (Some(("maxLength", "5")), None, "MAX_LENGTH_REMOVED", true),
+        (Some(("maxLength", "5")), Some(("maxLength", "6")), "MAX_LENGTH_INCREASED", true),
+        (Some(("maxLength", "5")), Some(("maxLength", "4")), "MAX_LENGTH_DECREASED", false),
+        (None, Some(("minLength", "1")), "MIN_LENGTH_ADDED", false),
+        (Some(("minLength", "2")), Some(("minLength", "1")), "MIN_LENGTH_DECREASED", true),
+        (Some(("minLength", "1")), Some(("minLength", "2")), "MIN_LENGTH_INCREASED", false),
+        (None, Some(("pattern", r#""^a""#)), "PATTERN_ADDED", false),
+        (Some(("pattern", r#""^a""#)), Some(("pattern", r#""^b""#)), "PATTERN_CHANGED", false),
+        (Some(("pattern", r#""^a""#)), None, "PATTERN_REMOVED", true),
+    ];
+    let schema = |side: &Side| side.map_or(s.to_string(), |(kw, v)| with(kw, v));
+    for (old, new, rule, compatible) in cases {
+        assert_rule(&schema(old), &schema(new), rule, *compatible);
+    }
 }
 
 #[test]
