@@ -271,9 +271,7 @@ impl Link {
             Default::default()
         };
 
-        if !keys.is_empty() {
-            self.mirror_keys(src_subject, &dst_subject, &keys).await?;
-        }
+        self.mirror_keys(src_subject, &dst_subject, &keys).await?;
 
         // Compare what both sides hold.
         let mut missing = Vec::new();
