@@ -136,14 +136,25 @@ pub async fn subject_keys(c: &RegistryClient, subject: &str) -> Result<SubjectKe
 
 impl Link {
     /// Refresh whether either registry has any KEK (once per pass; when neither has one, a
-    /// subject's sync costs no key request).
+    /// subject's sync costs no key request). A destination that cannot be read keeps the last
+    /// answer: the subjects' syncs meet the same failure and stay dirty, as without keys.
     pub(super) async fn refresh_source_keks(&self) -> Result<(), SyncError> {
         let src = has_keks(&self.cfg.source).await.map_err(|e| side_err(&self.src_name(), "listing KEKs", e))?;
-        let has =
-            src || has_keks(&self.cfg.destination).await.map_err(|e| side_err(&self.dst_name(), "listing KEKs", e))?;
+        let has = match src {
+            true => true,
+            false => match has_keks(&self.cfg.destination).await {
+                Ok(dst) => dst,
+                Err(e) => {
+                    tracing::debug!("{}: listing KEKs: {e}", self.dst_name());
+                    *self.src_has_keks.lock()
+                }
+            },
+        };
         *self.src_has_keks.lock() = has;
         if has {
-            self.mirror_kek_hard_deletes().await?;
+            if let Err(e) = self.mirror_kek_hard_deletes().await {
+                tracing::warn!("{e}; tried again with the next pass");
+            }
         }
         Ok(())
     }
