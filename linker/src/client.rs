@@ -3,6 +3,7 @@
 //! client credentials), a client certificate (mTLS) and TLS trust options.
 
 mod auth;
+mod keys;
 
 pub use auth::{OAuthClientCredentials, RegistryAuth};
 

@@ -1,6 +1,6 @@
 //! Keys travel with their schemas: a link mirrors the KEKs and DEKs of the subjects it links
-//! (with the subject mapping) before their versions, follows new and rotated DEKs, and never
-//! overwrites a different key.
+//! (with the subject mapping) before their versions, follows new and rotated DEKs and their
+//! soft deletes, undeletes and permanent deletes, and never overwrites or deletes a different key.
 
 mod common;
 
@@ -137,8 +137,123 @@ async fn a_running_link_follows_new_keys_through_the_change_feed() {
     })
     .await;
     assert_eq!(d["encryptedKeyMaterial"], "AAAA");
+    // Deletes follow through the feed too: the DEK's, then the KEK's (a record naming no subject).
+    src.delete_path(&format!("{K}/kek1/deks/orders-value")).await.unwrap();
+    eventually(10, "DEK soft-deleted", || async {
+        let v = dst.get_json(&format!("{K}/kek1/deks/orders-value/versions")).await.ok()?;
+        (v == json!([])).then_some(())
+    })
+    .await;
+    src.delete_path(&format!("{K}/kek1")).await.unwrap();
+    eventually(10, "KEK soft-deleted", || async { dst.get_json(&format!("{K}/kek1")).await.err() }).await;
     tx.send(true).unwrap();
     let _ = task.await;
+}
+
+fn deleted(v: &Value) -> bool {
+    v["deleted"] == json!(true)
+}
+
+#[tokio::test]
+async fn soft_deletes_undeletes_and_hard_deletes_of_keys_travel_with_the_subject_mapping() {
+    let (a, b) = (start().await, start().await);
+    let (src, dst) = (a.client(), b.client());
+    kek(&src, "kek1", "key-eu").await;
+    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "AAAA"})).await;
+    dek(&src, "kek1", "orders-value", json!({"version": 2, "encryptedKeyMaterial": "AAAB"})).await;
+    let link =
+        Link::open(config(&a, &b, ContextType::Custom, Some(".eu"), &["*"]), StateFile::new(None)).await.unwrap();
+    link.full_pass().await.unwrap();
+    let s = enc(":.eu:orders-value");
+    let (live, all) = (format!("{K}/kek1/deks/{s}/versions"), format!("{K}/kek1/deks/{s}/versions?deleted=true"));
+    assert_eq!(dst.get_json(&live).await.unwrap(), json!([1, 2]));
+
+    // One version soft-deleted, then undeleted.
+    src.delete_path(&format!("{K}/kek1/deks/orders-value/versions/1")).await.unwrap();
+    link.full_pass().await.unwrap();
+    assert_eq!(dst.get_json(&live).await.unwrap(), json!([2]));
+    let v1 = dst.get_json(&format!("{K}/kek1/deks/{s}/versions/1?deleted=true")).await.unwrap();
+    assert!(deleted(&v1) && v1["encryptedKeyMaterial"] == "AAAA", "{v1}");
+    src.post_empty(&format!("{K}/kek1/deks/orders-value/versions/1/undelete")).await.unwrap();
+    link.full_pass().await.unwrap();
+    assert_eq!(dst.get_json(&live).await.unwrap(), json!([1, 2]));
+
+    // Every version, then the KEK, soft-deleted; the KEK undeleted and soft-deleted again.
+    src.delete_path(&format!("{K}/kek1/deks/orders-value")).await.unwrap();
+    src.delete_path(&format!("{K}/kek1")).await.unwrap();
+    link.full_pass().await.unwrap();
+    assert_eq!(dst.get_json(&all).await.unwrap(), json!([1, 2]));
+    assert!(dst.get_json(&format!("{K}/kek1")).await.is_err());
+    assert!(deleted(&dst.get_json(&format!("{K}/kek1?deleted=true")).await.unwrap()));
+    src.post_empty(&format!("{K}/kek1/undelete")).await.unwrap();
+    src.post_empty(&format!("{K}/kek1/deks/orders-value/undelete")).await.unwrap();
+    link.full_pass().await.unwrap();
+    assert!(!deleted(&dst.get_json(&format!("{K}/kek1")).await.unwrap()));
+    assert_eq!(dst.get_json(&live).await.unwrap(), json!([1, 2]));
+    src.delete_path(&format!("{K}/kek1/deks/orders-value")).await.unwrap();
+    src.delete_path(&format!("{K}/kek1")).await.unwrap();
+    link.full_pass().await.unwrap();
+
+    // Permanent deletes after the soft ones: the DEKs, then the KEK.
+    src.delete_path(&format!("{K}/kek1/deks/orders-value?permanent=true")).await.unwrap();
+    link.full_pass().await.unwrap();
+    assert_eq!(dst.get_json(&all).await.unwrap(), json!([]));
+    src.delete_path(&format!("{K}/kek1?permanent=true")).await.unwrap();
+    link.full_pass().await.unwrap();
+    let gone = dst.get_json(&format!("{K}/kek1?deleted=true")).await.unwrap_err();
+    assert_eq!(gone.code(), Some(40470), "{gone}");
+    // The subject's versions are untouched.
+    assert_eq!(dst.versions(":.eu:orders-value").await.unwrap(), vec![1]);
+}
+
+#[tokio::test]
+async fn a_key_soft_deleted_before_the_link_ran_crosses_soft_deleted() {
+    let (a, b) = (start().await, start().await);
+    let (src, dst) = (a.client(), b.client());
+    kek(&src, "kek1", "key-eu").await;
+    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "OLD1"})).await;
+    dek(&src, "kek1", "orders-value", json!({"version": 2, "encryptedKeyMaterial": "NEW2"})).await;
+    src.delete_path(&format!("{K}/kek1/deks/orders-value/versions/1")).await.unwrap();
+    let link = Link::open(config(&a, &b, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
+    link.full_pass().await.unwrap();
+    // Old records still decrypt there: clients read DEKs with ?deleted=true.
+    let v1 = dst.get_json(&format!("{K}/kek1/deks/orders-value/versions/1?deleted=true")).await.unwrap();
+    assert!(deleted(&v1) && v1["encryptedKeyMaterial"] == "OLD1", "{v1}");
+    assert_eq!(dst.get_json(&format!("{K}/kek1/deks/orders-value/versions")).await.unwrap(), json!([2]));
+    assert!(!link.keys_missing("orders-value").await.unwrap());
+}
+
+#[tokio::test]
+async fn deletes_never_touch_a_destination_key_that_differs_or_the_source_never_showed() {
+    let (a, b) = (start().await, start().await);
+    let (src, dst) = (a.client(), b.client());
+    kek(&src, "kek1", "key-eu").await;
+    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "SRC1"})).await;
+    src.delete_path(&format!("{K}/kek1/deks/orders-value")).await.unwrap();
+    // The destination holds another live key at the same place, and one of its own elsewhere.
+    kek(&dst, "kek1", "key-eu").await;
+    dek(&dst, "kek1", "orders-value", json!({"encryptedKeyMaterial": "DST1"})).await;
+    dek(&dst, "kek1", "orders-value", json!({"version": 7, "encryptedKeyMaterial": "DST7"})).await;
+    let link = Link::open(config(&a, &b, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
+    match link.full_pass().await {
+        Err(SyncError::Conflict(m)) => assert!(m.contains("SRC1") && m.contains("DST1"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(dst.get_json(&format!("{K}/kek1/deks/orders-value/versions")).await.unwrap(), json!([1, 7]));
+
+    // Without the clash, the destination's own live key (the source never had it) stays live.
+    let (c, d) = (start().await, start().await);
+    kek(&c.client(), "kek1", "key-eu").await;
+    register(&c.client(), "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    dek(&c.client(), "kek1", "orders-value", json!({"encryptedKeyMaterial": "SRC1"})).await;
+    kek(&d.client(), "kek1", "key-eu").await;
+    dek(&d.client(), "kek1", "orders-value", json!({"version": 7, "encryptedKeyMaterial": "DST7"})).await;
+    let link = Link::open(config(&c, &d, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
+    link.full_pass().await.unwrap();
+    assert_eq!(d.client().get_json(&format!("{K}/kek1/deks/orders-value/versions")).await.unwrap(), json!([1, 7]));
 }
 
 /// What the replicator's gate asks before it lets a record of the subject pass (policy preserve).

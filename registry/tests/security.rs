@@ -175,7 +175,30 @@ async fn principal_route_matrix() {
         ),
         ("/dek-registry/v1/keks/k1/deks/orders-value", "GET", None, "alice", "bob"),
         ("/dek-registry/v1/keks/k1/deks/orders-value/versions/latest", "GET", None, "alice", "bob"),
-        ("/dek-registry/v1/keks/k1/deks/orders-value", "POST", Some(json!({})), "admin", "alice"),
+        // Producers create their subject's DEK on first use: write on the subject, in the path or
+        // (the older form) in the body.
+        (
+            "/dek-registry/v1/keks/k1/deks/orders-value",
+            "POST",
+            Some(json!({"encryptedKeyMaterial": "AA"})),
+            "alice",
+            "bob",
+        ),
+        (
+            "/dek-registry/v1/keks/k1/deks",
+            "POST",
+            Some(json!({"subject": "orders-value", "version": 2, "encryptedKeyMaterial": "AB"})),
+            "alice",
+            "bob",
+        ),
+        (
+            "/dek-registry/v1/keks/k1/deks",
+            "POST",
+            Some(json!({"subject": "payments-value", "encryptedKeyMaterial": "P"})),
+            "admin",
+            "alice",
+        ),
+        ("/dek-registry/v1/keks/k1/deks/orders-value", "DELETE", None, "admin", "alice"),
         ("/lockstep/changes", "GET", None, "admin", "bob"),
         ("/contexts/.eu", "DELETE", None, "admin", "bob"),
     ];
@@ -189,6 +212,12 @@ async fn principal_route_matrix() {
     }
     let (_, b) = s.req("bob", "POST", "/subjects/orders-value/versions", Some(avro("O"))).await;
     assert_eq!(b["message"], "User is denied operation Write on Subject: orders-value");
+    // The DEKs alice created are there; a body without a subject is denied, not a 500.
+    let (st, b) = s.req("alice", "GET", "/dek-registry/v1/keks/k1/deks/orders-value/versions?deleted=true", None).await;
+    assert_eq!((st, b), (200, json!([1, 2])));
+    let (st, b) =
+        s.req("alice", "POST", "/dek-registry/v1/keks/k1/deks", Some(json!({"encryptedKeyMaterial": "X"}))).await;
+    assert_eq!((st, b["error_code"].clone()), (403, json!(40301)), "{b}");
     // Reads of global config and metadata need only authentication.
     assert_eq!(s.req("bob", "GET", "/config", None).await.0, 200);
     assert_eq!(s.req("bob", "GET", "/schemas/types", None).await.0, 200);

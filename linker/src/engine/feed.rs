@@ -98,6 +98,11 @@ impl Link {
             let keytype = r.key["keytype"].as_str().unwrap_or("");
             let subject = r.key["subject"].as_str();
             // A DEK (DEK Registry record, `type` instead of `keytype`): its subject syncs again.
+            // A KEK names no subject: the exported subjects sync again (their keys' KEK may be it).
+            if r.key["type"] == "KEK" {
+                all = true;
+                continue;
+            }
             if r.key["type"] == "DEK" {
                 if let Some(s) = subject.filter(|s| self.mapping.selects(s) || exported.contains(*s)) {
                     set.insert(s.to_string());

@@ -157,8 +157,10 @@ pub struct Link {
     src_scopes_seen: Mutex<Option<String>>,
     /// Where the next poll's sweep of subject modes/configs starts.
     sweep_cursor: Mutex<usize>,
-    /// The source has KEKs (read at the start of each pass): subjects' keys are mirrored.
+    /// The source or the destination has KEKs (read at the start of each pass): keys are mirrored.
     src_has_keks: Mutex<bool>,
+    /// KEKs this link has mirrored (in this process): those it may delete permanently later.
+    mirrored_keks: Mutex<HashSet<String>>,
 }
 
 /// The result of a pass.
@@ -237,6 +239,7 @@ impl Link {
             src_scopes_seen: Mutex::default(),
             sweep_cursor: Mutex::default(),
             src_has_keks: Mutex::default(),
+            mirrored_keks: Mutex::default(),
         }))
     }
 

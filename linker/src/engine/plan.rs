@@ -265,9 +265,7 @@ impl Link {
             latest: src.versions.keys().next_back().copied().unwrap_or(0),
             ..Default::default()
         };
-        if !keys.is_empty() {
-            self.mirror_keys(src_subject, &dst_subject, &keys).await?;
-        }
+        self.mirror_keys(src_subject, &dst_subject, &keys).await?;
 
         let missing = self.compare_versions(&src, &dst, &mut fin)?;
 

@@ -5,13 +5,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use serde_json::{Map, Value};
 
 use super::{ok, ApiResponse, JsonBody, Params, Shared};
 use crate::dek::ops::version_of;
 use crate::dek::validate::{self, check_name, check_subject};
 use crate::dek::{CreateDek, CreateKek};
+use crate::error::ApiError;
+use crate::security::{Grants, Operation, Resource};
 
 const BASE: &str = "/dek-registry/v1/keks";
 
@@ -22,14 +24,20 @@ pub fn routes() -> Router<Shared> {
         .route(&format!("{BASE}/{{name}}/undelete"), post(undelete_kek))
         .route(&format!("{BASE}/{{name}}/test"), post(test_kek))
         .route(&format!("{BASE}/{{name}}/deks"), get(list_dek_subjects).post(create_dek_in_body))
-        .route(&format!("{BASE}/{{name}}/deks/{{subject}}"), get(get_dek).post(create_dek).delete(delete_dek))
-        .route(&format!("{BASE}/{{name}}/deks/{{subject}}/undelete"), post(undelete_dek))
+        .route(
+            &format!("{BASE}/{{name}}/deks/{{subject}}"),
+            get(get_dek).post(create_dek).delete(all_dek_versions::<false>),
+        )
+        .route(&format!("{BASE}/{{name}}/deks/{{subject}}/undelete"), post(all_dek_versions::<true>))
         .route(&format!("{BASE}/{{name}}/deks/{{subject}}/versions"), get(list_dek_versions))
         .route(
             &format!("{BASE}/{{name}}/deks/{{subject}}/versions/{{version}}"),
-            get(get_dek_version).delete(delete_dek_version),
+            get(get_dek_version).delete(one_dek_version::<false>),
         )
-        .route(&format!("{BASE}/{{name}}/deks/{{subject}}/versions/{{version}}/undelete"), post(undelete_dek_version))
+        .route(
+            &format!("{BASE}/{{name}}/deks/{{subject}}/versions/{{version}}/undelete"),
+            post(one_dek_version::<true>),
+        )
 }
 
 fn no_content() -> Response {
@@ -174,57 +182,61 @@ async fn create_dek(
     Ok(ok(&app.registry.create_dek(name, req, p.flag("rewrap")).await?))
 }
 
-/// The deprecated form with the subject in the body.
+/// The deprecated form with the subject in the body. The security layer let any authenticated
+/// caller through (it does not read bodies); creating a DEK needs `write` on its subject, as the
+/// form with the subject in the path does.
 async fn create_dek_in_body(
     State(app): State<Shared>,
     Path(name): Path<String>,
+    grants: Option<Extension<Grants>>,
     JsonBody(req): JsonBody<CreateDek>,
 ) -> ApiResponse {
+    if let Some(Extension(g)) = grants {
+        let s = req.subject.clone().unwrap_or_default();
+        let r = Resource::Subject(crate::subject::normalize(&s).unwrap_or(s));
+        if !g.allows(Operation::Write, &r) {
+            let op = Operation::Write.as_str();
+            return Err(ApiError::new(StatusCode::FORBIDDEN, 40301, format!("User is denied operation {op} on {r}")));
+        }
+    }
     Ok(ok(&app.registry.create_dek(name, req, false).await?))
 }
 
-async fn delete_dek(
-    State(app): State<Shared>,
-    Path((name, subject)): Path<(String, String)>,
-    p: Params,
+/// DELETE (soft, or `permanent`) or POST …/undelete of a subject's DEK: every version for the
+/// algorithm, or the one in the path.
+async fn dek_versions(
+    app: &Shared,
+    (name, subject): (String, String),
+    version: Option<&str>,
+    p: &Params,
+    undelete: bool,
 ) -> ApiResponse {
+    check_name(&name)?;
+    check_subject(&subject)?;
+    let v = version.map(version_of).transpose()?;
     let algorithm = validate::algorithm(p.get("algorithm"))?;
-    app.registry.delete_dek(name, subject, algorithm, None, p.flag("permanent")).await?;
+    if undelete {
+        app.registry.undelete_dek(name, subject, algorithm, v).await?;
+    } else {
+        app.registry.delete_dek(name, subject, algorithm, v, p.flag("permanent")).await?;
+    }
     Ok(no_content())
 }
 
-async fn delete_dek_version(
+/// `DELETE` (`UNDELETE` false) or `POST …/undelete` of every version of a subject's DEK.
+async fn all_dek_versions<const UNDELETE: bool>(
+    State(app): State<Shared>,
+    Path(ns): Path<(String, String)>,
+    p: Params,
+) -> ApiResponse {
+    dek_versions(&app, ns, None, &p, UNDELETE).await
+}
+
+/// `DELETE` (`UNDELETE` false) or `POST …/undelete` of one version of a subject's DEK.
+async fn one_dek_version<const UNDELETE: bool>(
     State(app): State<Shared>,
     Path((name, subject, version)): Path<(String, String, String)>,
     p: Params,
 ) -> ApiResponse {
-    check_name(&name)?;
-    check_subject(&subject)?;
-    let v = version_of(&version)?;
-    let algorithm = validate::algorithm(p.get("algorithm"))?;
-    app.registry.delete_dek(name, subject, algorithm, Some(v), p.flag("permanent")).await?;
-    Ok(no_content())
-}
-
-async fn undelete_dek(
-    State(app): State<Shared>,
-    Path((name, subject)): Path<(String, String)>,
-    p: Params,
-) -> ApiResponse {
-    let algorithm = validate::algorithm(p.get("algorithm"))?;
-    app.registry.undelete_dek(name, subject, algorithm, None).await?;
-    Ok(no_content())
-}
-
-async fn undelete_dek_version(
-    State(app): State<Shared>,
-    Path((name, subject, version)): Path<(String, String, String)>,
-    p: Params,
-) -> ApiResponse {
-    check_name(&name)?;
-    check_subject(&subject)?;
-    let v = version_of(&version)?;
-    let algorithm = validate::algorithm(p.get("algorithm"))?;
-    app.registry.undelete_dek(name, subject, algorithm, Some(v)).await?;
-    Ok(no_content())
+    dek_versions(&app, (name, subject), Some(&version), &p, UNDELETE).await
 }

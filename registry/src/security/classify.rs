@@ -100,13 +100,20 @@ pub fn classify(method: &Method, path: &str, query: &[(String, String)]) -> Acce
         ["exporters", name, ..] => Need(Admin, Resource::Exporter(decode(name))),
         ["lockstep", "changes"] if read => Need(Read, Resource::Global),
         // Clients that decrypt read a subject's DEKs and the KEK that wraps them (no key
-        // material: Lockstep never returns it); creating and deleting keys is admin.
+        // material: Lockstep never returns it); KEK writes and key deletes are admin.
         ["dek-registry", "v1", "keks", _, "deks", s, ..] if read => {
             // A DEK's subject is a literal name, not resolved against the registry's subjects.
             let s = decode(s);
             Need(Read, Resource::Subject(subject::normalize(&s).unwrap_or(s)))
         }
         ["dek-registry", "v1", "keks", ..] if read => Authenticated,
+        // Producers create their subject's DEK on first use: write on it (the handler checks
+        // the subject of the form with the subject in the body).
+        ["dek-registry", "v1", "keks", _, "deks", s] if *method == Method::POST => {
+            let s = decode(s);
+            Need(Write, Resource::Subject(subject::normalize(&s).unwrap_or(s)))
+        }
+        ["dek-registry", "v1", "keks", _, "deks"] if *method == Method::POST => Authenticated,
         ["dek-registry", ..] => admin,
         ["ui", ..] if read => Authenticated,
         // The console's compatibility check at a chosen level: a read, like POST /compatibility.
@@ -186,7 +193,15 @@ mod tests {
             c(Method::GET, "/dek-registry/v1/keks/k/deks/orders-value/versions/1"),
             Need(Operation::Read, Resource::Subject("orders-value".into()))
         );
-        assert_eq!(c(Method::POST, "/dek-registry/v1/keks/k/deks"), Need(Operation::Admin, Resource::Global));
+        assert_eq!(c(Method::POST, "/dek-registry/v1/keks/k/deks"), Authenticated);
+        assert_eq!(
+            c(Method::POST, "/dek-registry/v1/keks/k/deks/orders-value"),
+            Need(Operation::Write, Resource::Subject("orders-value".into()))
+        );
+        assert_eq!(
+            c(Method::POST, "/dek-registry/v1/keks/k/deks/s/undelete"),
+            Need(Operation::Admin, Resource::Global)
+        );
         assert_eq!(c(Method::DELETE, "/dek-registry/v1/keks/k"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::GET, "/%73ubjects"), Need(Operation::Admin, Resource::Global));
         assert_eq!(c(Method::PATCH, "/subjects/x"), Need(Operation::Admin, Resource::Global));

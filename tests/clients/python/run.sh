@@ -2,6 +2,8 @@
 # Confluent's Python client against a real `lockstep registry`.
 # Creates (once) a venv with the pinned client, starts the registry on a free loopback port
 # with a fresh data dir, runs pytest with LOCKSTEP_URL set, and always stops the registry.
+# test_encrypted_replication.py starts its own second registry and two Kafka clusters
+# (scripts/kafka, in a temporary LOCKSTEP_KAFKA_HOME; Java and Maven needed) and stops them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"

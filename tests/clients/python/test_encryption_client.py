@@ -14,69 +14,20 @@ confluent-kafka (tink). Run by run.sh, which sets LOCKSTEP_URL.
 import json
 import os
 import shlex
-import socket
 import subprocess
-import tempfile
-import time
 import urllib.request
 import uuid
 
-import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
-from confluent_kafka.schema_registry.rule_registry import RuleRegistry
-from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import FieldEncryptionExecutor
-from confluent_kafka.schema_registry.rules.encryption.localkms.local_driver import LocalKmsDriver
-from confluent_kafka.schema_registry.schema_registry_client import Rule, RuleKind, RuleMode, RuleParams, RuleSet
 from confluent_kafka.serialization import MessageField, SerializationContext
+
+from pii_encryption import SECRET, SSN, encrypt_rule_set, encryption_rules, pii_schema
 
 SOURCE = os.environ.get("LOCKSTEP_URL", "http://127.0.0.1:8081")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BIN = os.environ.get("LOCKSTEP_BIN", os.path.join(REPO, "target", "debug", "lockstep"))
 LINK = shlex.split(os.environ.get("LOCKSTEP_LINK_CMD", f"{shlex.quote(BIN)} link"))
-
-SECRET = "lockstep-test-secret"
-SSN = "123-45-6789-unmistakable"
-
-LocalKmsDriver.register()
-
-
-def _schema():
-    return json.dumps(
-        {
-            "type": "record",
-            "name": "Patient",
-            "namespace": "com.example.encrypted",
-            "fields": [
-                {"name": "id", "type": "long"},
-                {"name": "ssn", "type": "string", "confluent:tags": ["PII"]},
-            ],
-        }
-    )
-
-
-def _rule_set(kek):
-    rule = Rule(
-        "encrypt-pii",
-        "",
-        RuleKind.TRANSFORM,
-        RuleMode.WRITEREAD,
-        "ENCRYPT",
-        ["PII"],
-        RuleParams({"encrypt.kek.name": kek, "encrypt.kms.type": "local-kms", "encrypt.kms.key.id": "mykey"}),
-        None,
-        None,
-        "ERROR,NONE",
-        False,
-    )
-    return RuleSet(None, [rule])
-
-
-def _rules():
-    """A rule registry of its own per registry URL (the encryption executor binds to one)."""
-    reg = RuleRegistry()
-    reg.register_executor(FieldEncryptionExecutor())
-    return reg
 
 
 def _get(url):
@@ -90,7 +41,7 @@ def test_pii_field_is_encrypted_and_decrypts_here_and_in_a_linked_registry(desti
     kek = f"kek_{uuid.uuid4().hex[:8]}"
     ctx = SerializationContext(topic, MessageField.VALUE)
     src = SchemaRegistryClient({"url": SOURCE})
-    src.register_schema(subject, Schema(_schema(), "AVRO", [], None, _rule_set(kek)))
+    src.register_schema(subject, Schema(pii_schema(), "AVRO", [], None, encrypt_rule_set(kek)))
     # The rule set is stored with the version (else the client would write plaintext).
     assert src.get_latest_version(subject).schema.rule_set is not None
 
@@ -99,7 +50,7 @@ def test_pii_field_is_encrypted_and_decrypts_here_and_in_a_linked_registry(desti
         None,
         conf={"auto.register.schemas": False, "use.latest.version": True},
         rule_conf={"secret": SECRET},
-        rule_registry=_rules(),
+        rule_registry=encryption_rules(),
     )
     value = {"id": 7, "ssn": SSN}
     payload = ser(dict(value), ctx)  # the serializer encrypts the dict it is given in place
@@ -111,7 +62,7 @@ def test_pii_field_is_encrypted_and_decrypts_here_and_in_a_linked_registry(desti
     d = _get(f"{SOURCE}/dek-registry/v1/keks/{kek}/deks/{subject}/versions/latest")
     assert d["encryptedKeyMaterial"] and "keyMaterial" not in d
 
-    here = AvroDeserializer(SchemaRegistryClient({"url": SOURCE}), rule_conf={"secret": SECRET}, rule_registry=_rules())
+    here = AvroDeserializer(SchemaRegistryClient({"url": SOURCE}), rule_conf={"secret": SECRET}, rule_registry=encryption_rules())
     assert here(payload, ctx) == value
 
     # Another region: the link carries the subject and, first, its keys.
@@ -127,7 +78,7 @@ def test_pii_field_is_encrypted_and_decrypts_here_and_in_a_linked_registry(desti
         "encryptedKeyMaterial"
     ]
     there = AvroDeserializer(
-        SchemaRegistryClient({"url": destination}), rule_conf={"secret": SECRET}, rule_registry=_rules()
+        SchemaRegistryClient({"url": destination}), rule_conf={"secret": SECRET}, rule_registry=encryption_rules()
     )
     assert there(payload, ctx) == value
 

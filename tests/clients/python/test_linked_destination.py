@@ -9,12 +9,8 @@ Runs `lockstep link` from the binary under test (LOCKSTEP_LINK_CMD overrides the
 
 import os
 import shlex
-import socket
 import struct
 import subprocess
-import tempfile
-import time
-import urllib.request
 import uuid
 
 import pytest
