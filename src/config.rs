@@ -390,6 +390,19 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let self_url = format!("{scheme}://{}", std::net::SocketAddr::new(self_ip, addr.port()));
+        // Several nodes on one Kafka store elect one leader for the once-per-cluster work (exporters).
+        let cluster = match &settings.kafka {
+            Some(k) => Some(
+                registry::cluster::Cluster::open(
+                    k.clone(),
+                    registry::cluster::ClusterOptions::from_env()?,
+                    self_url.clone(),
+                )
+                .await
+                .context("cannot join the leader election")?,
+            ),
+            None => None,
+        };
         let security = registry::security::SecurityLayer::new(settings.security.clone(), registry.clone())
             .await
             .context("cannot set up security")?;
@@ -410,7 +423,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         .await
         .context("cannot open the exporters' state")?;
         let guard: registry::api::RouterLayer = Box::new(move |routes| routes.layer(security));
-        let mut extra = linker::exporters::router(exporters.clone());
+        let mut extra = linker::exporters::router(exporters.clone()).merge(registry::cluster::router(cluster.clone()));
         if let Some(ui) = settings.ui.clone() {
             extra = extra.merge(registry::ui::router(registry.clone(), ui));
         }
@@ -418,6 +431,9 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         let server = registry::server::ServerOptions { tls, ..settings.server.clone() };
         registry::server::serve(listener, app, server, signals::shutdown_signal()).await?;
         exporters.shutdown().await;
+        if let Some(c) = &cluster {
+            c.shutdown();
+        }
         tracing::info!("lockstep registry stopped");
         Ok(())
     })

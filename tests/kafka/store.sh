@@ -8,4 +8,4 @@ set -euo pipefail
 LOCKSTEP_TEST_KAFKA="$("$kafka" start kstore "$(port)")"
 export LOCKSTEP_TEST_KAFKA
 cd "$repo"
-cargo test -p lockstep --test kafka_store --test cluster -- --ignored --test-threads=2 "$@"
+cargo test -p lockstep --test kafka_store --test cluster --test leader -- --ignored --test-threads=2 "$@"

@@ -1,0 +1,154 @@
+//! One leader among registry nodes on one Kafka store: election through a consumer group on the
+//! coordination topic, fencing of a replaced leader (killed or paused), and exporters that run on
+//! the leader only and carry on from their persisted position on the next one.
+//!
+//! Needs a broker: `tests/kafka/store.sh` starts one and runs these with `--ignored`.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use serde_json::{json, Value};
+use support::Server;
+
+/// The session timeout the nodes use (the broker's minimum): a dead or paused leader is replaced
+/// this long after its last heartbeat.
+const SESSION_MS: u64 = 6000;
+
+fn kafka() -> String {
+    std::env::var("LOCKSTEP_TEST_KAFKA").expect("LOCKSTEP_TEST_KAFKA=host:port (tests/kafka/store.sh sets it)")
+}
+
+async fn create_topic(name: &str) -> String {
+    let t = format!("_schemas_{name}_{}", std::process::id());
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", kafka()).create().unwrap();
+    let new = NewTopic::new(&t, 1, TopicReplication::Fixed(1)).set("cleanup.policy", "compact");
+    admin.create_topics([&new], &AdminOptions::new()).await.unwrap();
+    t
+}
+
+fn node(topic: &str) -> Server {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "lockstep-leader-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    // The nodes inherit it (every test sets the same value).
+    std::env::set_var("LOCKSTEP_LEADER_SESSION_TIMEOUT_MS", SESSION_MS.to_string());
+    let dir = dir.to_string_lossy().into_owned();
+    Server::start_with(&["--kafka-bootstrap", &kafka(), "--kafka-topic", topic, "--data-dir", &dir])
+}
+
+async fn call(method: reqwest::Method, url: &str, body: Option<Value>) -> (u16, Value) {
+    let mut rb = reqwest::Client::new()
+        .request(method, url)
+        .timeout(Duration::from_secs(3))
+        .header("Content-Type", "application/vnd.schemaregistry.v1+json");
+    if let Some(b) = body {
+        rb = rb.body(b.to_string());
+    }
+    match rb.send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        }
+        Err(e) => (0, Value::String(e.to_string())),
+    }
+}
+
+async fn get(base: &str, path: &str) -> (u16, Value) {
+    call(reqwest::Method::GET, &format!("{base}{path}"), None).await
+}
+
+async fn leader_status(url: &str) -> Value {
+    get(url, "/lockstep/leader").await.1
+}
+
+/// Wait until exactly one of `urls` says it leads; its index and epoch.
+async fn one_leader(urls: &[&str], within: Duration) -> (usize, u64) {
+    let deadline = Instant::now() + within;
+    loop {
+        let mut leaders = Vec::new();
+        for (i, u) in urls.iter().enumerate() {
+            let s = leader_status(u).await;
+            if s["leader"] == true {
+                leaders.push((i, s["epoch"].as_u64().unwrap_or(0)));
+            }
+        }
+        if leaders.len() == 1 {
+            return leaders[0];
+        }
+        assert!(leaders.len() < 2, "two leaders at once: {leaders:?}");
+        assert!(Instant::now() < deadline, "no leader among {urls:?} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn signal(server: &Server, sig: &str) {
+    let ok = std::process::Command::new("kill").args([sig, &server.child.id().to_string()]).status().unwrap();
+    assert!(ok.success(), "kill {sig} failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Kafka: run by tests/kafka/store.sh"]
+async fn one_leader_replaced_when_killed_or_paused_and_a_paused_one_is_fenced() {
+    let t = create_topic("elect").await;
+    let mut nodes: Vec<Option<Server>> = (0..3).map(|_| Some(node(&t))).collect();
+    let urls: Vec<String> = nodes.iter().map(|n| n.as_ref().unwrap().url.clone()).collect();
+    let all: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let (first, epoch1) = one_leader(&all, Duration::from_secs(20)).await;
+    // It stays the only one.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(one_leader(&all, Duration::from_secs(1)).await, (first, epoch1));
+
+    // kill -9: another node leads within about the session timeout.
+    nodes[first].take().unwrap().kill9();
+    let killed = Instant::now();
+    let rest: Vec<usize> = (0..3).filter(|i| *i != first).collect();
+    let rest_urls: Vec<&str> = rest.iter().map(|i| all[*i]).collect();
+    let (j, epoch2) = one_leader(&rest_urls, Duration::from_secs(25)).await;
+    let second = rest[j];
+    eprintln!("failover after kill -9: {:?}", killed.elapsed());
+    assert!(killed.elapsed() < Duration::from_millis(SESSION_MS + 8000), "took {:?}", killed.elapsed());
+    assert!(epoch2 > epoch1, "the new leader's epoch {epoch2} is not above {epoch1}");
+
+    // SIGSTOP for longer than the session: the last node takes over.
+    signal(nodes[second].as_ref().unwrap(), "-STOP");
+    let stopped = Instant::now();
+    let third = rest.iter().copied().find(|i| *i != second).unwrap();
+    let (_, epoch3) = one_leader(&[all[third]], Duration::from_secs(25)).await;
+    eprintln!("failover after SIGSTOP: {:?}", stopped.elapsed());
+    assert!(epoch3 > epoch2);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // SIGCONT: the paused node must not act as leader with its stale epoch.
+    signal(nodes[second].as_ref().unwrap(), "-CONT");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let s = leader_status(all[second]).await;
+        if s["leader"] == false && s["current"]["epoch"] == json!(epoch3) {
+            eprintln!("resumed old leader: {s}");
+            break;
+        }
+        if Instant::now() > deadline {
+            let exited = nodes[second].as_mut().unwrap().child.try_wait();
+            panic!("the resumed node still acts as leader: {s} (exited: {exited:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Exactly one leader, the new one, and every node reads its LEADER record (a stale write,
+    // had one got through the fence, would be ignored for its old epoch).
+    assert_eq!(one_leader(&[all[second], all[third]], Duration::from_secs(5)).await, (1, epoch3));
+    for u in [all[second], all[third]] {
+        let s = leader_status(u).await;
+        assert_eq!(s["current"]["epoch"], json!(epoch3), "{s}");
+        assert_eq!(s["current"]["node"], json!(all[third]), "{s}");
+    }
+}
