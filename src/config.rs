@@ -275,6 +275,7 @@ pub fn resolve(args: RegistryArgs) -> anyhow::Result<Settings> {
         file_dir: args.exporter_file_dir.or(file.exporter_file_dir),
         allowed_destinations: list(args.exporter_allowed_destinations, file.exporter_allowed_destinations),
         self_client: Default::default(),
+        cluster: None,
     };
     let ui = match args.ui.or(file.ui).unwrap_or(true) {
         true => {
@@ -415,6 +416,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
             insecure: tls.is_some(),
             ..Default::default()
         };
+        exporter_options.cluster = cluster.clone();
         let exporters = linker::exporters::ExporterManager::open_with(
             &settings.data_dir.join("exporters"),
             self_url,

@@ -152,3 +152,132 @@ async fn one_leader_replaced_when_killed_or_paused_and_a_paused_one_is_fenced() 
         assert_eq!(s["current"]["node"], json!(all[third]), "{s}");
     }
 }
+
+fn schema(subject: usize, version: usize) -> String {
+    let mut fields = vec![json!({"name": "id", "type": "long"})];
+    for f in 1..version {
+        fields.push(json!({"name": format!("f{f}"), "type": "string", "default": ""}));
+    }
+    json!({"type": "record", "name": format!("R{subject}"), "fields": fields}).to_string()
+}
+
+async fn register(base: &str, subject: &str, schema: &str) -> Value {
+    for _ in 0..50 {
+        let (status, body) = call(
+            reqwest::Method::POST,
+            &format!("{base}/subjects/{subject}/versions"),
+            Some(json!({ "schema": schema })),
+        )
+        .await;
+        if status == 200 {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot register {subject} on {base}");
+}
+
+/// Every subject's versions, ids and schemas of a registry.
+async fn contents(base: &str) -> Vec<(String, i64, i64, String)> {
+    let mut out = Vec::new();
+    let (_, subjects) = get(base, "/subjects").await;
+    for s in subjects.as_array().cloned().unwrap_or_default() {
+        let s = s.as_str().unwrap().to_string();
+        let (_, versions) = get(base, &format!("/subjects/{s}/versions")).await;
+        for v in versions.as_array().cloned().unwrap_or_default() {
+            let (_, body) = get(base, &format!("/subjects/{s}/versions/{v}")).await;
+            out.push((
+                s.clone(),
+                body["version"].as_i64().unwrap_or(-1),
+                body["id"].as_i64().unwrap_or(-1),
+                body["schema"].as_str().unwrap_or("").to_string(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Kafka: run by tests/kafka/store.sh"]
+async fn exporters_live_in_the_cluster_run_on_the_leader_and_resume_after_it_dies() {
+    let t = create_topic("export").await;
+    let dest_dir = tempfile::tempdir().unwrap();
+    let dest = Server::start(dest_dir.path());
+    let mut nodes: Vec<Option<Server>> = (0..2).map(|_| Some(node(&t))).collect();
+    let urls: Vec<String> = nodes.iter().map(|n| n.as_ref().unwrap().url.clone()).collect();
+    let all: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let (leader, _) = one_leader(&all, Duration::from_secs(20)).await;
+    let follower = 1 - leader;
+
+    // Created on the follower; visible on the leader, which runs it.
+    let (status, body) = call(
+        reqwest::Method::POST,
+        &format!("{}/exporters", all[follower]),
+        Some(json!({"name": "dr", "contextType": "NONE", "config": {"schema.registry.url": dest.url}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(get(all[follower], "/exporters").await.1, json!(["dr"]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(all[leader], "/exporters").await.1 != json!(["dr"]) {
+        assert!(Instant::now() < deadline, "the exporter never appeared on the leader");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, info) = get(all[leader], "/exporters/dr").await;
+    assert_eq!(info["config"]["schema.registry.url"], json!(dest.url), "{info}");
+
+    // Versions flow while the leader is killed midway; registrations go through the survivor.
+    let survivor = all[follower].to_string();
+    let (subjects, versions) = (12, 3);
+    let writer = {
+        let survivor = survivor.clone();
+        tokio::spawn(async move {
+            for v in 1..=versions {
+                for s in 0..subjects {
+                    register(&survivor, &format!("s{s}-value"), &schema(s, v)).await;
+                    tokio::time::sleep(Duration::from_millis(40)).await;
+                }
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = get(&dest.url, "/subjects").await.1.as_array().map_or(0, Vec::len);
+        if n >= 4 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nothing exported before the kill");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nodes[leader].take().unwrap().kill9();
+    let killed = Instant::now();
+    assert_eq!(one_leader(&[&survivor], Duration::from_secs(25)).await.0, 0);
+    eprintln!("new leader after {:?}", killed.elapsed());
+    writer.await.unwrap();
+
+    // The destination ends with every version exactly as on the source.
+    let want = contents(&survivor).await;
+    assert_eq!(want.len(), subjects * versions);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = contents(&dest.url).await;
+        if got == want {
+            break;
+        }
+        assert!(Instant::now() < deadline, "destination differs:\n got {got:?}\nwant {want:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("all {} versions exported {:?} after the kill", want.len(), killed.elapsed());
+    let (_, st) = get(&survivor, "/exporters/dr/status").await;
+    assert_eq!(st["state"], "RUNNING", "{st}");
+    // Pause on the survivor: the state reads PAUSED, and resume brings it back.
+    assert_eq!(call(reqwest::Method::PUT, &format!("{survivor}/exporters/dr/pause"), None).await.0, 200);
+    assert_eq!(get(&survivor, "/exporters/dr/status").await.1["state"], "PAUSED");
+    let (status, body) = call(reqwest::Method::PUT, &format!("{survivor}/exporters/dr/resume"), None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(reqwest::Method::PUT, &format!("{survivor}/exporters/dr/resume"), None).await;
+    assert_eq!((status, body["error_code"].clone()), (409, json!(40961)), "{body}");
+    assert_eq!(call(reqwest::Method::DELETE, &format!("{survivor}/exporters/dr"), None).await.0, 204);
+    assert_eq!(get(&survivor, "/exporters").await.1, json!([]));
+}
