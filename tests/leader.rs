@@ -39,6 +39,10 @@ fn node(topic: &str) -> Server {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
+    node_in(topic, &dir)
+}
+
+fn node_in(topic: &str, dir: &std::path::Path) -> Server {
     // The nodes inherit it (every test sets the same value).
     std::env::set_var("LOCKSTEP_LEADER_SESSION_TIMEOUT_MS", SESSION_MS.to_string());
     let dir = dir.to_string_lossy().into_owned();
@@ -280,4 +284,28 @@ async fn exporters_live_in_the_cluster_run_on_the_leader_and_resume_after_it_die
     assert_eq!((status, body["error_code"].clone()), (409, json!(40961)), "{body}");
     assert_eq!(call(reqwest::Method::DELETE, &format!("{survivor}/exporters/dr"), None).await.0, 204);
     assert_eq!(get(&survivor, "/exporters").await.1, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Kafka: run by tests/kafka/store.sh"]
+async fn exporters_of_a_data_dir_move_into_the_cluster_on_first_start() {
+    let t = create_topic("migrate").await;
+    let dir = tempfile::tempdir().unwrap();
+    let exporters = dir.path().join("exporters");
+    std::fs::create_dir_all(&exporters).unwrap();
+    let info = json!({"name": "old", "subjects": ["*"], "contextType": "NONE", "subjectRenameFormat": "${subject}",
+                      "config": {"schema.registry.url": "http://127.0.0.1:9"}});
+    std::fs::write(exporters.join("old.json"), json!({"info": info, "paused": true}).to_string()).unwrap();
+    std::fs::write(exporters.join("old.state.json"), json!({"state": "PAUSED", "position": 7}).to_string()).unwrap();
+    let a = node_in(&t, dir.path());
+    assert_eq!(get(&a.url, "/exporters").await.1, json!(["old"]));
+    let (_, st) = get(&a.url, "/exporters/old/status").await;
+    assert_eq!((st["state"].clone(), st["offset"].clone()), (json!("PAUSED"), json!(7)), "{st}");
+    assert!(exporters.join("old.json.migrated").exists() && !exporters.join("old.json").exists());
+    // Another node (no data dir of its own) sees it, and a restart does not migrate it twice.
+    let b = node(&t);
+    assert_eq!(get(&b.url, "/exporters/old").await.1["config"]["schema.registry.url"], "http://127.0.0.1:9");
+    drop(a);
+    let a = node_in(&t, dir.path());
+    assert_eq!(get(&a.url, "/exporters").await.1, json!(["old"]));
 }

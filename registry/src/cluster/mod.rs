@@ -559,3 +559,39 @@ async fn leader_status(State(cluster): State<Option<Arc<Cluster>>>) -> Json<Valu
         "staleIgnored": view.stale_ignored,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fenced(epoch: u64, value: Value) -> Vec<u8> {
+        json!({ "lockstepEpoch": epoch, "value": value }).to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_replaced_leaders_writes_are_ignored_and_tombstones_delete() {
+        let mut v = View::default();
+        let k = key("EXPORTER_STATE", "dr");
+        v.apply(LEADER_KEY, Some(&fenced(1, json!({"epoch": 1, "node": "a", "ts": 1}))));
+        v.apply(&k, Some(&fenced(1, json!({"position": 5}))));
+        assert_eq!(v.entries[&k].value, json!({"position": 5}));
+        // Node b takes over with epoch 2; a's late write (epoch 1) must not land.
+        v.apply(LEADER_KEY, Some(&fenced(2, json!({"epoch": 2, "node": "b", "ts": 2}))));
+        v.apply(&k, Some(&fenced(1, json!({"position": 3}))));
+        assert_eq!(v.entries[&k].value, json!({"position": 5}));
+        assert_eq!(v.stale_ignored, 1);
+        assert_eq!(v.leader.as_ref().map(|l| l.node.as_str()), Some("b"));
+        v.apply(&k, Some(&fenced(2, json!({"position": 9}))));
+        assert_eq!((v.entries[&k].epoch, v.entries[&k].value.clone()), (Some(2), json!({"position": 9})));
+        // Unfenced records (any node's configuration writes) and tombstones.
+        let c = key("EXPORTER", "dr");
+        v.apply(&c, Some(br#"{"paused":true}"#));
+        assert_eq!(v.entries[&c].epoch, None);
+        v.apply(&c, None);
+        v.apply(&k, Some(b""));
+        assert!(v.entries.get(&c).is_none() && v.entries.get(&k).is_none());
+        // Not JSON: skipped, nothing else changes.
+        v.apply(&c, Some(b"{oops"));
+        assert!(v.entries.get(&c).is_none());
+    }
+}
