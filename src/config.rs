@@ -398,6 +398,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
                     k.clone(),
                     registry::cluster::ClusterOptions::from_env()?,
                     self_url.clone(),
+                    registry.metrics.clone(),
                 )
                 .await
                 .context("cannot join the leader election")?,

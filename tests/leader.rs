@@ -155,6 +155,11 @@ async fn one_leader_replaced_when_killed_or_paused_and_a_paused_one_is_fenced() 
         assert_eq!(s["current"]["epoch"], json!(epoch3), "{s}");
         assert_eq!(s["current"]["node"], json!(all[third]), "{s}");
     }
+    // The metric says the same.
+    for (u, want) in [(all[second], "lockstep_registry_leader 0"), (all[third], "lockstep_registry_leader 1")] {
+        let (_, m) = get(u, "/metrics").await;
+        assert!(m.as_str().is_some_and(|m| m.lines().any(|l| l == want)), "{u}: no '{want}'");
+    }
 }
 
 fn schema(subject: usize, version: usize) -> String {

@@ -202,7 +202,12 @@ fn is_fencing(e: &KafkaError) -> bool {
 impl Cluster {
     /// Create the coordination topic if absent, read it to the end, join the election. `node` is
     /// this node's URL (shown as the leader's).
-    pub async fn open(kafka: KafkaConfig, options: ClusterOptions, node: String) -> anyhow::Result<Arc<Cluster>> {
+    pub async fn open(
+        kafka: KafkaConfig,
+        options: ClusterOptions,
+        node: String,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> anyhow::Result<Arc<Cluster>> {
         let topic = options.topic.clone().unwrap_or_else(|| format!("{}-lockstep", kafka.topic));
         let producer: FutureProducer = kafka
             .client()
@@ -244,6 +249,16 @@ impl Cluster {
             cluster.stop.clone(),
         )?;
         tokio::spawn(cluster.clone().lead(rx));
+        // `lockstep_registry_leader` follows this node's part.
+        let mut part = cluster.leadership();
+        tokio::spawn(async move {
+            loop {
+                metrics.set_leader(part.borrow_and_update().leader);
+                if part.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
         tracing::info!(topic = %topic, "joined the leader election");
         Ok(cluster)
     }
@@ -589,9 +604,9 @@ mod tests {
         assert_eq!(v.entries[&c].epoch, None);
         v.apply(&c, None);
         v.apply(&k, Some(b""));
-        assert!(v.entries.get(&c).is_none() && v.entries.get(&k).is_none());
+        assert!(!v.entries.contains_key(&c) && !v.entries.contains_key(&k));
         // Not JSON: skipped, nothing else changes.
         v.apply(&c, Some(b"{oops"));
-        assert!(v.entries.get(&c).is_none());
+        assert!(!v.entries.contains_key(&c));
     }
 }
