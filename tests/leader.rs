@@ -303,14 +303,24 @@ async fn exporters_of_a_data_dir_move_into_the_cluster_on_first_start() {
     std::fs::write(exporters.join("old.json"), json!({"info": info, "paused": true}).to_string()).unwrap();
     std::fs::write(exporters.join("old.state.json"), json!({"state": "PAUSED", "position": 7}).to_string()).unwrap();
     let a = node_in(&t, dir.path());
-    assert_eq!(get(&a.url, "/exporters").await.1, json!(["old"]));
+    // Moved in the background once the node has read the coordination topic.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while get(&a.url, "/exporters").await.1 != json!(["old"]) {
+        assert!(Instant::now() < deadline, "the data dir's exporter never showed up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let (_, st) = get(&a.url, "/exporters/old/status").await;
     assert_eq!((st["state"].clone(), st["offset"].clone()), (json!("PAUSED"), json!(7)), "{st}");
     assert!(exporters.join("old.json.migrated").exists() && !exporters.join("old.json").exists());
     // Another node (no data dir of its own) sees it, and a restart does not migrate it twice.
     let b = node(&t);
-    assert_eq!(get(&b.url, "/exporters/old").await.1["config"]["schema.registry.url"], "http://127.0.0.1:9");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while get(&b.url, "/exporters/old").await.1["config"]["schema.registry.url"] != "http://127.0.0.1:9" {
+        assert!(Instant::now() < deadline, "the other node never showed the exporter");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(a);
     let a = node_in(&t, dir.path());
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(get(&a.url, "/exporters").await.1, json!(["old"]));
 }

@@ -112,7 +112,7 @@ impl StateBackend for LogState {
 
 /// Move exporters saved under `--data-dir` (before the node joined a cluster) into the
 /// coordination topic, once: the files are renamed `*.migrated`.
-pub(super) async fn migrate(m: &ExporterManager, c: &Arc<Cluster>, files: &[PathBuf]) -> anyhow::Result<()> {
+async fn migrate(m: &ExporterManager, c: &Arc<Cluster>, files: &[PathBuf]) -> anyhow::Result<()> {
     for path in files {
         let saved: Saved =
             match std::fs::read(path).map_err(anyhow::Error::from).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
@@ -145,7 +145,19 @@ pub(super) async fn migrate(m: &ExporterManager, c: &Arc<Cluster>, files: &[Path
 }
 
 /// Keep the running links in line with the leadership and the definitions, as both change.
-pub(super) async fn reconcile_loop(m: Arc<ExporterManager>, c: Arc<Cluster>) {
+pub(super) async fn reconcile_loop(m: Arc<ExporterManager>, c: Arc<Cluster>, files: Vec<PathBuf>) {
+    if !files.is_empty() {
+        // Migration needs the whole topic (not to add an exporter the cluster already has).
+        loop {
+            match c.sync().await {
+                Ok(()) => break,
+                Err(e) => tracing::warn!("reading the coordination topic (will retry): {e:#}"),
+            }
+        }
+        if let Err(e) = migrate(&m, &c, &files).await {
+            tracing::error!("cannot move the data dir's exporters into the coordination topic: {e:#}");
+        }
+    }
     let mut lead = c.leadership();
     let mut view = c.view();
     loop {

@@ -193,8 +193,7 @@ impl ExporterManager {
             .collect();
         entries.sort();
         if let Some(c) = mgr.options.cluster.clone() {
-            cluster::migrate(&mgr, &c, &entries).await?;
-            tokio::spawn(cluster::reconcile_loop(mgr.clone(), c));
+            tokio::spawn(cluster::reconcile_loop(mgr.clone(), c, entries));
             return Ok(mgr);
         }
         let mut map = mgr.exporters.lock().await;

@@ -237,8 +237,10 @@ impl Cluster {
             kafka,
         });
         cluster.follow()?;
-        // Read what is there before serving (a barrier, as the log store does).
-        cluster.barrier().await?;
+        // No read barrier here: a leader killed inside a transaction holds back read_committed
+        // readers until the next leader's `init_transactions` aborts it (or it times out), and that
+        // next leader may be this very node. The leader reads to the end before it acts; callers
+        // that need the whole topic use `sync`.
         let (tx, rx) = mpsc::unbounded_channel();
         election::spawn(
             cluster.kafka.client(),
@@ -339,11 +341,17 @@ impl Cluster {
         Ok(())
     }
 
+    /// How long a read-back may take: past a dead leader's open transaction, which the next
+    /// leader aborts within about a session timeout.
+    fn read_back_timeout(&self) -> Duration {
+        self.kafka.timeout.max(self.session_timeout * 3)
+    }
+
     /// Wait until the view holds everything before `offset`'s record (and that record).
     pub async fn wait_applied(&self, offset: u64) -> anyhow::Result<()> {
         let mut rx = self.view.subscribe();
         let wait = async { rx.wait_for(|v| v.next > offset).await.is_ok() };
-        let ok = tokio::time::timeout(self.kafka.timeout.max(Duration::from_secs(5)), wait).await.unwrap_or(false);
+        let ok = tokio::time::timeout(self.read_back_timeout(), wait).await.unwrap_or(false);
         if !ok {
             anyhow::bail!("timed out reading the coordination topic {} up to offset {offset}", self.topic);
         }
@@ -366,6 +374,11 @@ impl Cluster {
         let offset = u64::try_from(delivery.offset).unwrap_or(0);
         self.wait_applied(offset).await?;
         Ok(offset)
+    }
+
+    /// Read the topic to its current end (a barrier record, as the log store's start-up does).
+    pub async fn sync(&self) -> anyhow::Result<()> {
+        self.barrier().await
     }
 
     async fn barrier(&self) -> anyhow::Result<()> {
@@ -449,7 +462,9 @@ impl Cluster {
 
     async fn try_lead(&self) -> anyhow::Result<u64> {
         let mut c: ClientConfig = self.kafka.client();
-        let txn_timeout = (self.session_timeout * 3).max(Duration::from_secs(10));
+        // A leader killed inside a transaction holds back every reader until this runs out (or
+        // the next leader takes over): keep it short, the transactions are tiny.
+        let txn_timeout = self.session_timeout.max(Duration::from_secs(2));
         let producer: ThreadedProducer<_> = c
             .set("transactional.id", format!("lockstep-leader-{}", self.topic))
             .set("transaction.timeout.ms", txn_timeout.as_millis().to_string())
