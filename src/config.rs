@@ -435,7 +435,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         registry::server::serve(listener, app, server, signals::shutdown_signal()).await?;
         exporters.shutdown().await;
         if let Some(c) = &cluster {
-            c.shutdown();
+            c.leave().await;
         }
         tracing::info!("lockstep registry stopped");
         Ok(())

@@ -160,6 +160,15 @@ async fn one_leader_replaced_when_killed_or_paused_and_a_paused_one_is_fenced() 
         let (_, m) = get(u, "/metrics").await;
         assert!(m.as_str().is_some_and(|m| m.lines().any(|l| l == want)), "{u}: no '{want}'");
     }
+    // A clean stop (SIGTERM) leaves the group: the other node leads well before a session timeout.
+    let mut last = nodes[third].take().unwrap();
+    signal(&last, "-TERM");
+    let _ = last.child.wait();
+    let left = Instant::now();
+    let (_, epoch4) = one_leader(&[all[second]], Duration::from_secs(20)).await;
+    eprintln!("handover after SIGTERM: {:?}", left.elapsed());
+    assert!(epoch4 > epoch3);
+    assert!(left.elapsed() < Duration::from_millis(SESSION_MS), "took {:?}", left.elapsed());
 }
 
 fn schema(subject: usize, version: usize) -> String {

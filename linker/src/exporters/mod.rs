@@ -749,7 +749,14 @@ impl ExporterManager {
     pub async fn shutdown(&self) {
         let mut map = self.exporters.lock().await;
         for ex in map.values_mut() {
-            stop(ex).await;
+            if self.options.cluster.is_some() {
+                // Handing over to the next leader: no mode restore on the destination.
+                if let Some((_, handle)) = ex.run_task.take() {
+                    handle.abort();
+                }
+            } else {
+                stop(ex).await;
+            }
             ex.link.save(true);
         }
     }

@@ -284,6 +284,16 @@ impl Cluster {
         self.view.subscribe()
     }
 
+    /// Write what the leader still has queued (2 s at most), then leave the election (another
+    /// node takes over at once) and stop reading.
+    pub async fn leave(&self) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while self.is_leader() && !self.pending.lock().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.shutdown();
+    }
+
     /// Leave the election (another node takes over at once) and stop reading.
     pub fn shutdown(&self) {
         self.step_down("shutting down");
