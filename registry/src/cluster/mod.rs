@@ -520,7 +520,11 @@ impl Cluster {
                         let rec = LeaderRecord { epoch: l.epoch, node: self.node.clone(), ts: now_ms() };
                         let value = serde_json::to_value(&rec).ok();
                         if let Err(e) = self.write_fenced(l.epoch, vec![(LEADER_KEY.into(), value)]).await {
-                            self.write_failed("renewing the lease", &e);
+                            if self.write_failed("renewing the lease", &e) {
+                                // Fenced: another node leads. Try again only on a new assignment,
+                                // never on the one the group is about to take back.
+                                assigned = false;
+                            }
                         }
                     }
                     assigned
@@ -530,7 +534,9 @@ impl Cluster {
                     let batch: Vec<_> = std::mem::take(&mut *self.pending.lock()).into_iter().collect();
                     if l.leader && !batch.is_empty() {
                         if let Err(e) = self.write_fenced(l.epoch, batch.clone()).await {
-                            if !self.write_failed("a state write", &e) {
+                            if self.write_failed("a state write", &e) {
+                                assigned = false;
+                            } else {
                                 {
                                     let mut p = self.pending.lock();
                                     for (k, v) in batch {
