@@ -205,6 +205,7 @@ pub fn resolve(mut args: RegistryArgs) -> anyhow::Result<Settings> {
         file_dir: args.exporter_file_dir.or(file.exporter_file_dir),
         allowed_destinations: list(args.exporter_allowed_destinations, file.exporter_allowed_destinations),
         self_client: Default::default(),
+        cluster: None,
     };
     let ui = match args.ui.or(file.ui).unwrap_or(true) {
         true => {
@@ -400,6 +401,20 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let self_url = format!("{scheme}://{}", std::net::SocketAddr::new(self_ip, addr.port()));
+        // Several nodes on one Kafka store elect one leader for the once-per-cluster work (exporters).
+        let cluster = match &settings.kafka {
+            Some(k) => Some(
+                registry::cluster::Cluster::open(
+                    k.clone(),
+                    registry::cluster::ClusterOptions::from_env()?,
+                    self_url.clone(),
+                    registry.metrics.clone(),
+                )
+                .await
+                .context("cannot join the leader election")?,
+            ),
+            None => None,
+        };
         let security = registry::security::SecurityLayer::new(settings.security.clone(), registry.clone())
             .await
             .context("cannot set up security")?;
@@ -412,6 +427,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
             insecure: tls.is_some(),
             ..Default::default()
         };
+        exporter_options.cluster = cluster.clone();
         let exporters = linker::exporters::ExporterManager::open_with(
             &settings.data_dir.join("exporters"),
             self_url,
@@ -420,7 +436,7 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         .await
         .context("cannot open the exporters' state")?;
         let guard: registry::api::RouterLayer = Box::new(move |routes| routes.layer(security));
-        let mut extra = linker::exporters::router(exporters.clone());
+        let mut extra = linker::exporters::router(exporters.clone()).merge(registry::cluster::router(cluster.clone()));
         if let Some(ui) = settings.ui.clone() {
             extra = extra.merge(registry::ui::router(registry.clone(), ui));
         }
@@ -428,6 +444,9 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         let server = registry::server::ServerOptions { tls, ..settings.server.clone() };
         registry::server::serve(listener, app, server, signals::shutdown_signal()).await?;
         exporters.shutdown().await;
+        if let Some(c) = &cluster {
+            c.leave().await;
+        }
         tracing::info!("lockstep registry stopped");
         Ok(())
     })

@@ -122,15 +122,34 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Where a state lives: a JSON file (or nowhere).
-#[derive(Debug, Clone)]
+/// Somewhere else a link's state lives (the coordination topic of a registry cluster, where
+/// only the leader's writes land).
+pub trait StateBackend: Send + Sync {
+    fn load(&self) -> anyhow::Result<Option<LinkState>>;
+    fn save(&self, state: &LinkState) -> anyhow::Result<()>;
+}
+
+/// Where a state lives: a JSON file, a [`StateBackend`], or nowhere.
+#[derive(Clone)]
 pub struct StateFile {
     path: Option<PathBuf>,
+    backend: Option<std::sync::Arc<dyn StateBackend>>,
+}
+
+impl std::fmt::Debug for StateFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateFile").field("path", &self.path).field("backend", &self.backend.is_some()).finish()
+    }
 }
 
 impl StateFile {
     pub fn new(path: Option<PathBuf>) -> Self {
-        Self { path }
+        Self { path, backend: None }
+    }
+
+    /// A state kept by `backend` instead of a file.
+    pub fn backed(backend: std::sync::Arc<dyn StateBackend>) -> Self {
+        Self { path: None, backend: Some(backend) }
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -139,6 +158,9 @@ impl StateFile {
 
     /// The saved state, or None when there is no file yet.
     pub fn load(&self) -> anyhow::Result<Option<LinkState>> {
+        if let Some(b) = &self.backend {
+            return b.load();
+        }
         let Some(path) = &self.path else { return Ok(None) };
         match std::fs::read(path) {
             Ok(bytes) => Ok(Some(
@@ -152,6 +174,9 @@ impl StateFile {
 
     /// Write atomically: temp file in the same directory, fsync, rename.
     pub fn save(&self, state: &LinkState) -> anyhow::Result<()> {
+        if let Some(b) = &self.backend {
+            return b.save(state);
+        }
         let Some(path) = &self.path else { return Ok(()) };
         write_atomically(path, &serde_json::to_vec_pretty(state)?)
     }

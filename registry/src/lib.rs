@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod budget;
+pub mod cluster;
 pub mod dek;
 pub mod error;
 pub mod metrics;

@@ -9,7 +9,9 @@
 //! - gauges read from the state at scrape time: `lockstep_registry_log_records` (records
 //!   applied: the log's size), `lockstep_registry_subjects` (with a live version),
 //!   `lockstep_registry_schemas` (distinct schema ids, over all contexts),
-//!   `lockstep_registry_contexts`.
+//!   `lockstep_registry_contexts`;
+//! - `lockstep_registry_leader`: 1 while this node runs the once-per-cluster work (always with
+//!   the embedded store; the elected node of a Kafka cluster, see [`crate::cluster`]).
 //!
 //! [`instrument`] adds the route and the per-request middleware to the API router.
 
@@ -58,6 +60,7 @@ pub struct Metrics {
     subjects: Gauge,
     schemas: Gauge,
     contexts: Gauge,
+    leader: Gauge,
 }
 
 /// Latency buckets: 100 µs to about 6.5 s, doubling.
@@ -92,7 +95,10 @@ impl Metrics {
         prom.register("schemas", "Distinct schema ids, over all contexts", schemas.clone());
         let contexts = Gauge::default();
         prom.register("contexts", "Contexts, the default one included", contexts.clone());
-        Self { prom, requests, latency, store_append, log_records, subjects, schemas, contexts }
+        let leader = Gauge::default();
+        leader.set(1);
+        prom.register("leader", "1 while this node is the leader (runs the exporters), else 0", leader.clone());
+        Self { prom, requests, latency, store_append, log_records, subjects, schemas, contexts, leader }
     }
 
     /// Record one answered request.
@@ -101,6 +107,11 @@ impl Metrics {
         let route = route.to_string();
         self.requests.get_or_create(&RequestLabels { method, route: route.clone(), status: status.as_u16() }).inc();
         self.latency.get_or_create(&RouteLabels { method, route }).observe(took.as_secs_f64());
+    }
+
+    /// Hook for the leader election: whether this node leads now.
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
     }
 
     /// Hook for the write path: one batch appended and made durable in `took`.

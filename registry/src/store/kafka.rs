@@ -50,7 +50,7 @@ impl KafkaConfig {
         }
     }
 
-    fn client(&self) -> ClientConfig {
+    pub(crate) fn client(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.bootstrap);
         for (k, v) in &self.properties {
@@ -156,7 +156,7 @@ fn written_by(m: &rdkafka::message::BorrowedMessage<'_>, writer: &str) -> bool {
         .is_some_and(|h| h.iter().any(|x| x.key == WRITER_HEADER && x.value.is_some_and(|v| v == writer.as_bytes())))
 }
 
-async fn ensure_topic(
+pub(crate) async fn ensure_topic(
     config: &KafkaConfig,
     producer: &FutureProducer,
     admin: &AdminClient<DefaultClientContext>,

@@ -5,8 +5,12 @@
 //! `bearer.auth.*` keys; TLS `schema.registry.ssl.*`, with a PEM client certificate for mTLS).
 //! Secrets read back masked.
 //!
-//! Exporters and their state live under `state_dir` (`<name>.json` + `<name>.state.json`) and
-//! survive restarts: RUNNING exporters start again, PAUSED and ERROR ones wait for `resume`.
+//! With the embedded store, exporters and their state live under `state_dir` (`<name>.json` +
+//! `<name>.state.json`) and survive restarts: RUNNING exporters start again, PAUSED and ERROR
+//! ones wait for `resume`. With several nodes on a Kafka store ([`cluster`]), they live in the
+//! cluster's coordination topic: managed from any node, run by the elected leader only.
+
+mod cluster;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,8 +57,11 @@ struct Saved {
 
 struct Exporter {
     info: ExporterInfo,
+    /// In a cluster: the config's run and reset generations this link was started for.
+    run: u64,
+    reset: u64,
     link: Arc<Link>,
-    run: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+    run_task: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
 }
 
 /// An API error: HTTP status + Confluent error code.
@@ -110,6 +117,9 @@ pub struct ExporterOptions {
     /// How exporters reach this registry itself (their source): the internal bearer token when
     /// authentication is on, and TLS settings for its own listener.
     pub self_client: ClientOptions,
+    /// The registry cluster (Kafka store): exporters live in its coordination topic and run on
+    /// its leader only. None: one node, exporters in `state_dir`.
+    pub cluster: Option<Arc<registry::cluster::Cluster>>,
 }
 
 /// Config keys whose values are secrets: shown as [`HIDDEN`] on read.
@@ -182,6 +192,10 @@ impl ExporterManager {
             })
             .collect();
         entries.sort();
+        if let Some(c) = mgr.options.cluster.clone() {
+            tokio::spawn(cluster::reconcile_loop(mgr.clone(), c, entries));
+            return Ok(mgr);
+        }
         let mut map = mgr.exporters.lock().await;
         for path in entries {
             let saved: Saved =
@@ -194,7 +208,7 @@ impl ExporterManager {
                 };
             let link = mgr.build_link(&saved.info).await?;
             let state = link.status().state;
-            let mut ex = Exporter { info: saved.info.clone(), link, run: None };
+            let mut ex = Exporter { info: saved.info.clone(), run: 0, reset: 0, link, run_task: None };
             if saved.paused {
                 ex.link.set_state(RunState::Paused, None);
             } else if state != RunState::Error {
@@ -226,6 +240,10 @@ impl ExporterManager {
     }
 
     async fn build_link(&self, info: &ExporterInfo) -> anyhow::Result<Arc<Link>> {
+        self.build_link_with(info, StateFile::new(Some(self.state_path(&info.name)))).await
+    }
+
+    async fn build_link_with(&self, info: &ExporterInfo, state: StateFile) -> anyhow::Result<Arc<Link>> {
         let src = self.self_client()?;
         let dst = destination_client(&info.config, &self.options).map_err(|e| anyhow::anyhow!(e.message))?;
         let within_registry = dst.is_none();
@@ -236,7 +254,7 @@ impl ExporterManager {
         cfg.context = info.context.clone();
         cfg.rename_format = info.subject_rename_format.clone();
         cfg.concurrency = 16;
-        Link::open(cfg, StateFile::new(Some(self.state_path(&info.name)))).await
+        Link::open(cfg, state).await
     }
 }
 
@@ -246,12 +264,12 @@ fn start(ex: &mut Exporter) {
     let handle = tokio::spawn(async move {
         let _ = link.run(rx).await;
     });
-    ex.run = Some((tx, handle));
+    ex.run_task = Some((tx, handle));
 }
 
 /// Stop the exporter's task (if any) and wait for it.
 async fn stop(ex: &mut Exporter) {
-    if let Some((tx, handle)) = ex.run.take() {
+    if let Some((tx, handle)) = ex.run_task.take() {
         let _ = tx.send(true);
         let abort = handle.abort_handle();
         if tokio::time::timeout(Duration::from_secs(10), handle).await.is_err() {
@@ -261,7 +279,7 @@ async fn stop(ex: &mut Exporter) {
 }
 
 fn is_running(ex: &Exporter) -> bool {
-    ex.run.as_ref().is_some_and(|(_, h)| !h.is_finished())
+    ex.run_task.as_ref().is_some_and(|(_, h)| !h.is_finished())
 }
 
 /// The destination of an exporter's config; None without `schema.registry.url` (an export
@@ -487,6 +505,9 @@ fn parse_context_type(s: Option<&str>) -> Result<Option<ContextType>, ExporterEr
 type Mgr = Arc<ExporterManager>;
 
 async fn list(State(m): State<Mgr>) -> ApiResult {
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::list(&c);
+    }
     let names: Vec<String> = m.exporters.lock().await.keys().cloned().collect();
     ok(json!(names))
 }
@@ -502,6 +523,9 @@ async fn create(State(m): State<Mgr>, headers: HeaderMap, body: Bytes) -> ApiRes
         config: config_strings(req.config.unwrap_or_default()),
     };
     validate(&mut info, &m.options)?;
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::create(&m, &c, info).await;
+    }
     {
         let map = m.exporters.lock().await;
         if map.contains_key(&info.name) {
@@ -523,13 +547,16 @@ async fn create(State(m): State<Mgr>, headers: HeaderMap, body: Bytes) -> ApiRes
         return Err(ExporterError::conflict(40960, format!("Exporter '{}' already exists.", info.name)));
     }
     m.save(&info, false)?;
-    let mut ex = Exporter { info: info.clone(), link, run: None };
+    let mut ex = Exporter { info: info.clone(), run: 0, reset: 0, link, run_task: None };
     start(&mut ex);
     map.insert(info.name.clone(), ex);
     ok(json!({ "name": info.name }))
 }
 
 async fn get_one(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::get_one(&c, &name);
+    }
     let map = m.exporters.lock().await;
     let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     let info = ExporterInfo { config: masked(&ex.info.config), ..ex.info.clone() };
@@ -567,10 +594,20 @@ async fn replace(m: &ExporterManager, ex: &mut Exporter, mut info: ExporterInfo)
 
 async fn update(State(m): State<Mgr>, UrlPath(name): UrlPath<String>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let req: CreateRequest = parse_body(&headers, &body)?;
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::update(&m, &c, &name, req).await;
+    }
     let mut map = m.exporters.lock().await;
     let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     require_paused(ex)?;
     let mut info = ex.info.clone();
+    apply_request(&mut info, req)?;
+    replace(&m, ex, info).await?;
+    ok(json!({ "name": name }))
+}
+
+/// An update request's fields over `info`.
+fn apply_request(info: &mut ExporterInfo, req: CreateRequest) -> Result<(), ExporterError> {
     if let Some(s) = req.subjects {
         info.subjects = s;
     }
@@ -589,11 +626,13 @@ async fn update(State(m): State<Mgr>, UrlPath(name): UrlPath<String>, headers: H
     if let Some(c) = req.config {
         merge_config(&mut info.config, c);
     }
-    replace(&m, ex, info).await?;
-    ok(json!({ "name": name }))
+    Ok(())
 }
 
 async fn delete_one(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::delete(&c, &name).await;
+    }
     let mut map = m.exporters.lock().await;
     let mut ex = map.remove(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     stop(&mut ex).await;
@@ -603,6 +642,9 @@ async fn delete_one(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> Api
 }
 
 async fn status(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::status(&m, &c, &name).await;
+    }
     let map = m.exporters.lock().await;
     let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     let st = ex.link.status();
@@ -621,6 +663,9 @@ async fn status(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResu
 }
 
 async fn get_config(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::get_config(&c, &name);
+    }
     let map = m.exporters.lock().await;
     let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     ok(serde_json::to_value(masked(&ex.info.config)).map_err(ExporterError::internal)?)
@@ -633,6 +678,9 @@ async fn put_config(
     body: Bytes,
 ) -> ApiResult {
     let update: BTreeMap<String, Value> = parse_body(&headers, &body)?;
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::put_config(&m, &c, &name, update).await;
+    }
     let mut map = m.exporters.lock().await;
     let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     require_paused(ex)?;
@@ -643,6 +691,9 @@ async fn put_config(
 }
 
 async fn pause(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::pause(&c, &name).await;
+    }
     let mut map = m.exporters.lock().await;
     let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     stop(ex).await;
@@ -653,6 +704,9 @@ async fn pause(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResul
 }
 
 async fn resume(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::resume(&c, &name).await;
+    }
     let mut map = m.exporters.lock().await;
     let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     if is_running(ex) {
@@ -667,6 +721,9 @@ async fn resume(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResu
 }
 
 async fn reset(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
+    if let Some(c) = m.options.cluster.clone() {
+        return cluster::reset(&c, &name).await;
+    }
     let mut map = m.exporters.lock().await;
     let ex = map.get_mut(&name).ok_or_else(|| ExporterError::not_found(&name))?;
     require_paused(ex)?;
@@ -692,7 +749,14 @@ impl ExporterManager {
     pub async fn shutdown(&self) {
         let mut map = self.exporters.lock().await;
         for ex in map.values_mut() {
-            stop(ex).await;
+            if self.options.cluster.is_some() {
+                // Handing over to the next leader: no mode restore on the destination.
+                if let Some((_, handle)) = ex.run_task.take() {
+                    handle.abort();
+                }
+            } else {
+                stop(ex).await;
+            }
             ex.link.save(true);
         }
     }
