@@ -38,15 +38,17 @@ dst=$(scripts/kafka start fo-dst "$(free_port)")
 scripts/kafka tool fo-src kafka-topics --create --topic hist --partitions 1 >/dev/null
 "$bench" kafka-produce --bootstrap "$src" --topic hist --count "$records" --size 100 --partitions 1 >/dev/null
 "$bench" kafka-transactions --bootstrap "$src" --topic hist --first "$records" --count 20 --abort-every 5 >/dev/null
+offset_end() { scripts/kafka tool fo-src kafka-get-offsets --topic hist | awk -F: '{print $3}'; }
+tx_end=$(offset_end)
 tail=$((records / 4))
 "$bench" kafka-produce --bootstrap "$src" --topic hist --count "$tail" --size 100 --partitions 1 --first $((records + 20)) >/dev/null
-end=$(scripts/kafka tool fo-src kafka-get-offsets --topic hist | awk -F: '{print $3}')
-# Commit points (source offsets) and how many records each group had processed by then.
-# `processed`: every key k<i> with i below it was processed (keys of aborted records never show).
+end=$(offset_end)
+# Commit points (source offsets) and `processed`: every key k<i> with i below it was processed
+# (keys of aborted records never show). The tail starts at tx_end with key k(records + 20).
 declare -A at processed
 at[mid]=$((records / 2)); processed[mid]=$((records / 2))
-at[tx]=$((records + 40)); processed[tx]=$((records + 20))   # 20 records + 20 markers
-at[end]=$((end - 7)); processed[end]=$((end - 7 - 20))
+at[tx]=$tx_end; processed[tx]=$((records + 20))
+at[end]=$((end - 7)); processed[end]=$((records + 20 + end - 7 - tx_end))
 for g in mid tx end; do
   "$bench" kafka-commit --bootstrap "$src" --topic hist --group "fo-$g" --offset "${at[$g]}"
 done

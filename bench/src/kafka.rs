@@ -267,6 +267,8 @@ pub fn transactions(bootstrap: &str, topic: &str, first: u64, count: u64, abort_
         let key = format!("k{}", first + i);
         send_retrying(&p, BaseRecord::to(topic).partition(0).key(&key).payload(b"t".as_slice()));
         if abort_every > 0 && (i + 1) % abort_every == 0 {
+            // On the broker first, so the aborted record and its marker take offsets.
+            p.flush(Duration::from_secs(30))?;
             p.abort_transaction(Duration::from_secs(30))?;
         } else {
             p.commit_transaction(Duration::from_secs(30))?;

@@ -140,6 +140,62 @@ async fn failover_replays_nothing_after_transactions_aborts_and_loop_skips() {
     assert_resumes_exactly(&conf, &group, &topic, &copied, &seen);
 }
 
+/// Plain records, one-record transactions (some aborted), plain records again; a group that
+/// committed right after the transactions' markers resumes at the first record after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs two Kafka clusters: run by tests/replicator/run.sh"]
+async fn a_commit_past_aborted_transactions_translates_exactly() {
+    let s = Setup::new();
+    let topic = unique("exact-tail");
+    let group = unique("exact-tail-group");
+    create_topic(&src(), &topic, 1, &[]).await;
+    let plain = |from: usize, n: usize| -> Vec<(Vec<u8>, Vec<u8>, Vec<(&'static str, Vec<u8>)>)> {
+        (from..from + n).map(|i| (format!("k{i}").into_bytes(), b"p".to_vec(), vec![])).collect()
+    };
+    produce_raw(&src(), &topic, 0, &plain(0, 50)).await;
+    let p: ThreadedProducer<DefaultProducerContext> =
+        cfg(&src()).set("transactional.id", unique("tail-tx")).create().unwrap();
+    p.init_transactions(Duration::from_secs(30)).unwrap();
+    for i in 0..20 {
+        p.begin_transaction().unwrap();
+        let key = format!("k{}", 50 + i);
+        p.send(BaseRecord::<[u8], [u8]>::to(&topic).partition(0).key(key.as_bytes()).payload(b"t")).unwrap();
+        if i % 5 == 4 {
+            // On the broker first, so the aborted record and its marker take offsets.
+            p.flush(Duration::from_secs(30)).unwrap();
+            p.abort_transaction(Duration::from_secs(30)).unwrap();
+        } else {
+            p.commit_transaction(Duration::from_secs(30)).unwrap();
+        }
+    }
+    let c: BaseConsumer = cfg(&src()).set("group.id", &group).create().unwrap();
+    let (_, tail) = c.fetch_watermarks(&topic, 0, Duration::from_secs(10)).unwrap();
+    assert_eq!(tail, 90, "50 plain records, then 20 transactions of one record and one marker each");
+    produce_raw(&src(), &topic, 0, &plain(70, 50)).await;
+    // The group has processed everything before the tail (keys k70… from offset 90).
+    let mut commit = TopicPartitionList::new();
+    commit.add_partition_offset(&topic, 0, Offset::Offset(tail)).unwrap();
+    c.commit(&commit, rdkafka::consumer::CommitMode::Sync).unwrap();
+    let conf = Conf::new("exact-tail")
+        .topics(&topic)
+        .set("offsets", format!("groups = [\"{group}\"]"))
+        .set("offsets", "checkpoint_interval_ms = 1000")
+        .write(&s, "exact-tail");
+    let _r = Replicator::start(&conf);
+    let copied: Vec<String> = read_all(&dst(), &topic, 116, Duration::from_secs(60))
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.2).into_owned())
+        .collect();
+    let all: Vec<String> =
+        (0..120).filter(|i| !(50..70).contains(i) || (i - 50) % 5 != 4).map(|i| format!("k{i}")).collect();
+    assert_eq!(copied, all, "the copy differs");
+    std::thread::sleep(Duration::from_millis(3000));
+    failover(&conf, &group);
+    let got = resume_keys(&group, &topic, 50);
+    let want: Vec<String> = (70..120).map(|i| format!("k{i}")).collect();
+    assert_eq!(got, want, "replayed or skipped records");
+}
+
 /// The offset syncs outlive the process: a group that commits after the replicator was
 /// killed and started again, inside what the first process copied, still translates exactly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
