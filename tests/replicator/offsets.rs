@@ -149,7 +149,7 @@ async fn a_commit_past_aborted_transactions_translates_exactly() {
     let topic = unique("exact-tail");
     let group = unique("exact-tail-group");
     create_topic(&src(), &topic, 1, &[]).await;
-    let plain = |from: usize, n: usize| -> Vec<(Vec<u8>, Vec<u8>, Vec<(&'static str, Vec<u8>)>)> {
+    let plain = |from: usize, n: usize| -> Vec<RawRecord<'static>> {
         (from..from + n).map(|i| (format!("k{i}").into_bytes(), b"p".to_vec(), vec![])).collect()
     };
     produce_raw(&src(), &topic, 0, &plain(0, 50)).await;
