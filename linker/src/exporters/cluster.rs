@@ -273,18 +273,7 @@ pub(super) async fn status(m: &ExporterManager, c: &Cluster, name: &str) -> ApiR
     if r.paused {
         st.state = RunState::Paused;
     }
-    let mut body = json!({
-        "name": name,
-        "state": st.state.as_str(),
-        "offset": st.position,
-        "ts": st.last_sync_ms,
-        "lag": st.lag,
-        "counts": st.counts,
-    });
-    if let Some(e) = &st.last_error {
-        body["trace"] = json!(e);
-    }
-    ok(body)
+    ok(super::status_body(name, &st))
 }
 
 fn require_paused(r: &Record) -> Result<(), ExporterError> {

@@ -647,7 +647,11 @@ async fn status(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResu
     }
     let map = m.exporters.lock().await;
     let ex = map.get(&name).ok_or_else(|| ExporterError::not_found(&name))?;
-    let st = ex.link.status();
+    ok(status_body(&name, &ex.link.status()))
+}
+
+/// Confluent's exporter status answer.
+fn status_body(name: &str, st: &crate::state::LinkState) -> Value {
     let mut body = json!({
         "name": name,
         "state": st.state.as_str(),
@@ -659,7 +663,7 @@ async fn status(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResu
     if let Some(e) = &st.last_error {
         body["trace"] = json!(e);
     }
-    ok(body)
+    body
 }
 
 async fn get_config(State(m): State<Mgr>, UrlPath(name): UrlPath<String>) -> ApiResult {
