@@ -37,10 +37,7 @@ fn enc(subject: &str) -> String {
 async fn keys_cross_before_the_versions_that_use_them_and_follow_rotation() {
     let (a, b) = (start().await, start().await);
     let (src, dst) = (a.client(), b.client());
-    kek(&src, "kek1", "key-eu").await;
-    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
-    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "AAAA"})).await;
-    dek(&src, "kek1", "orders-value", json!({"version": 2, "encryptedKeyMaterial": "AAAB"})).await;
+    orders_with_two_deks(&src, "AAAA", "AAAB").await;
     dek(&src, "kek1", "users-value", json!({"encryptedKeyMaterial": "UUUU"})).await;
 
     let link =
@@ -150,6 +147,14 @@ async fn a_running_link_follows_new_keys_through_the_change_feed() {
     let _ = task.await;
 }
 
+/// KEK `kek1`, subject `orders-value` and its DEK versions 1 and 2 (key material `m1`, `m2`).
+async fn orders_with_two_deks(src: &RegistryClient, m1: &str, m2: &str) {
+    kek(src, "kek1", "key-eu").await;
+    register(src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
+    dek(src, "kek1", "orders-value", json!({"encryptedKeyMaterial": m1})).await;
+    dek(src, "kek1", "orders-value", json!({"version": 2, "encryptedKeyMaterial": m2})).await;
+}
+
 fn deleted(v: &Value) -> bool {
     v["deleted"] == json!(true)
 }
@@ -158,10 +163,7 @@ fn deleted(v: &Value) -> bool {
 async fn soft_deletes_undeletes_and_hard_deletes_of_keys_travel_with_the_subject_mapping() {
     let (a, b) = (start().await, start().await);
     let (src, dst) = (a.client(), b.client());
-    kek(&src, "kek1", "key-eu").await;
-    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
-    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "AAAA"})).await;
-    dek(&src, "kek1", "orders-value", json!({"version": 2, "encryptedKeyMaterial": "AAAB"})).await;
+    orders_with_two_deks(&src, "AAAA", "AAAB").await;
     let link =
         Link::open(config(&a, &b, ContextType::Custom, Some(".eu"), &["*"]), StateFile::new(None)).await.unwrap();
     link.full_pass().await.unwrap();
@@ -211,10 +213,7 @@ async fn soft_deletes_undeletes_and_hard_deletes_of_keys_travel_with_the_subject
 async fn a_key_soft_deleted_before_the_link_ran_crosses_soft_deleted() {
     let (a, b) = (start().await, start().await);
     let (src, dst) = (a.client(), b.client());
-    kek(&src, "kek1", "key-eu").await;
-    register(&src, "orders-value", &avro_record("Order", &[("ssn", "string")])).await;
-    dek(&src, "kek1", "orders-value", json!({"encryptedKeyMaterial": "OLD1"})).await;
-    dek(&src, "kek1", "orders-value", json!({"version": 2, "encryptedKeyMaterial": "NEW2"})).await;
+    orders_with_two_deks(&src, "OLD1", "NEW2").await;
     src.delete_path(&format!("{K}/kek1/deks/orders-value/versions/1")).await.unwrap();
     let link = Link::open(config(&a, &b, ContextType::None, None, &["*"]), StateFile::new(None)).await.unwrap();
     link.full_pass().await.unwrap();
