@@ -12,8 +12,8 @@ duration=10s; warmup=2s; connections="1 16"; count=500
 bench_args "[--duration 10s] [--warmup 2s] [--connections LIST] [--visibility N]" "duration warmup connections visibility=count" "$@"
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
-bench=target/release/lockstep-bench
-lockstep=target/release/lockstep
+bench="${CARGO_TARGET_DIR:-target}/release/lockstep-bench"
+lockstep="${CARGO_TARGET_DIR:-target}/release/lockstep"
 bench_init --kafka
 start() { # NAME ARGS... → sets $url
   local name="$1" port; shift; port=$(free_port)

@@ -18,8 +18,8 @@ bench_args "[--duration 10s] [--warmup 2s] [--connections N] [--scenarios LIST|n
 [ "$scenarios" = none ] && scenarios=""
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
-bench=target/release/lockstep-bench
-lockstep=target/release/lockstep
+bench="${CARGO_TARGET_DIR:-target}/release/lockstep-bench"
+lockstep="${CARGO_TARGET_DIR:-target}/release/lockstep"
 bench_init
 rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
 peak() { awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
