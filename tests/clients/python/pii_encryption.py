@@ -1,7 +1,11 @@
 """What the encryption tests share: a PII-tagged Avro schema, an ENCRYPT rule set for Confluent's
-`local-kms` driver, and the rule registry a serializer or deserializer runs it with."""
+`local-kms` driver, the rule registry a serializer or deserializer runs it with, and one
+`lockstep link --once` between two registries."""
 
 import json
+import os
+import shlex
+import subprocess
 
 from confluent_kafka.schema_registry.rule_registry import RuleRegistry
 from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import FieldEncryptionExecutor
@@ -12,6 +16,19 @@ SECRET = "lockstep-test-secret"
 SSN = "123-45-6789-unmistakable"
 
 LocalKmsDriver.register()
+
+
+def link_once(bin_path, source, destination, subject):
+    """`lockstep link --once` of one subject (and, first, its keys) from `source` to `destination`."""
+    link = shlex.split(os.environ.get("LOCKSTEP_LINK_CMD", f"{shlex.quote(bin_path)} link"))
+    r = subprocess.run(
+        link + ["--once", "--no-progress", "--source", source, "--destination", destination,
+                "--context-type", "NONE", "--subjects", subject],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
 
 
 def pii_schema():

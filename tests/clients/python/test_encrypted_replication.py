@@ -9,7 +9,6 @@ run.sh's (LOCKSTEP_URL); region B's is started here.
 
 import json
 import os
-import shlex
 import subprocess
 import tempfile
 import time
@@ -24,10 +23,9 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from conftest import BIN
-from pii_encryption import SECRET, SSN, encrypt_rule_set, encryption_rules, pii_schema
+from pii_encryption import SECRET, SSN, encrypt_rule_set, encryption_rules, link_once, pii_schema
 
 REGISTRY_A = os.environ.get("LOCKSTEP_URL", "http://127.0.0.1:8081")
-LINK = shlex.split(os.environ.get("LOCKSTEP_LINK_CMD", f"{shlex.quote(BIN)} link"))
 RECORDS = 12
 
 
@@ -79,17 +77,6 @@ def _produce(bootstrap, src, topic):
         producer.produce(topic, key=str(i).encode(), value=payload, partition=i % 2)
     assert producer.flush(30) == 0
     return sent
-
-
-def _link_once(registry_b, subject):
-    r = subprocess.run(
-        LINK + ["--once", "--no-progress", "--source", REGISTRY_A, "--destination", registry_b,
-                "--context-type", "NONE", "--subjects", subject],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 0, r.stderr
 
 
 class Replicator:
@@ -172,7 +159,7 @@ def test_encrypted_records_replicated_to_a_second_cluster_decrypt_with_its_own_r
     kek = f"kek_{uuid.uuid4().hex[:8]}"
     _create_topic(a, topic)
     sent = _produce(a, _register(topic, kek), topic)
-    _link_once(region_b_registry, f"{topic}-value")
+    link_once(BIN, REGISTRY_A, region_b_registry, f"{topic}-value")
     rep = Replicator(kafka_pair, region_b_registry, topic)
     try:
         records = _consume(b, topic, rep)
@@ -194,7 +181,7 @@ def test_a_record_does_not_land_before_its_key_exists_in_the_destination_registr
     kek = f"kek_{uuid.uuid4().hex[:8]}"
     _create_topic(a, topic, {"message.timestamp.type": "LogAppendTime"})
     src = _register(topic, kek)
-    _link_once(region_b_registry, subject)
+    link_once(BIN, REGISTRY_A, region_b_registry, subject)
     assert _get(f"{region_b_registry}/subjects/{subject}/versions/latest")["id"] == src.get_latest_version(subject).schema_id
     sent = _produce(a, src, topic)
     assert _dek_code(REGISTRY_A, kek, subject) is None

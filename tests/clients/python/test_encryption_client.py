@@ -13,8 +13,6 @@ confluent-kafka (tink). Run by run.sh, which sets LOCKSTEP_URL.
 
 import json
 import os
-import shlex
-import subprocess
 import urllib.request
 import uuid
 
@@ -22,12 +20,11 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from pii_encryption import SECRET, SSN, encrypt_rule_set, encryption_rules, pii_schema
+from pii_encryption import SECRET, SSN, encrypt_rule_set, encryption_rules, link_once, pii_schema
 
 SOURCE = os.environ.get("LOCKSTEP_URL", "http://127.0.0.1:8081")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BIN = os.environ.get("LOCKSTEP_BIN", os.path.join(REPO, "target", "debug", "lockstep"))
-LINK = shlex.split(os.environ.get("LOCKSTEP_LINK_CMD", f"{shlex.quote(BIN)} link"))
 
 
 def _get(url):
@@ -66,14 +63,7 @@ def test_pii_field_is_encrypted_and_decrypts_here_and_in_a_linked_registry(desti
     assert here(payload, ctx) == value
 
     # Another region: the link carries the subject and, first, its keys.
-    r = subprocess.run(
-        LINK + ["--once", "--no-progress", "--source", SOURCE, "--destination", destination,
-                "--context-type", "NONE", "--subjects", subject],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 0, r.stderr
+    link_once(BIN, SOURCE, destination, subject)
     assert _get(f"{destination}/dek-registry/v1/keks/{kek}/deks/{subject}/versions/latest")["encryptedKeyMaterial"] == d[
         "encryptedKeyMaterial"
     ]
