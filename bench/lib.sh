@@ -4,6 +4,10 @@
 #                          $LOCKSTEP_KAFKA_HOME=$data/kafka, and removes $data.
 #   free_port              prints a free TCP port on 127.0.0.1.
 #   wait_up URL            waits up to 30 s for a 200 from URL/; else prints the logs in $data, exits.
+#   mm2_props SRC DST      prints the MirrorMaker 2 (dedicated mode) properties both benchmarks
+#                          share: clusters src/dst, src->dst only, single-broker replication.
+#   start_mm2              starts MirrorMaker 2 on $data/mm2.properties (jars from $cache),
+#                          logging to $data/mm2.log; its pid in $pid and in $pids.
 #   field JSON KEY         prints one top-level field of a JSON object (floats rounded to
 #                          $field_decimals places when that is set).
 #   bench_args USAGE "OPT[=VAR] ..." "$@"
@@ -55,4 +59,30 @@ bench_args() {
     [ -n "$found" ] || { echo "usage: $0 $usage" >&2; exit 2; }
     shift 2
   done
+}
+
+mm2_props() {
+  cat <<PROPS
+clusters = src, dst
+src.bootstrap.servers = $1
+dst.bootstrap.servers = $2
+src->dst.enabled = true
+dst->src.enabled = false
+replication.factor = 1
+offset-syncs.topic.replication.factor = 1
+checkpoints.topic.replication.factor = 1
+heartbeats.topic.replication.factor = 1
+offset.storage.replication.factor = 1
+config.storage.replication.factor = 1
+status.storage.replication.factor = 1
+refresh.topics.interval.seconds = 1
+sync.topic.acls.enabled = false
+PROPS
+}
+
+start_mm2() {
+  java -Xms1g -Xmx1g -Dlog4j2.configurationFile="$PWD/scripts/kafka.d/log4j2-tools.xml" \
+    -cp "$cache/libs/*:$cache/libs-mirrormaker/*" org.apache.kafka.connect.mirror.MirrorMaker \
+    "$data/mm2.properties" >"$data/mm2.log" 2>&1 &
+  pid=$!; pids+=("$pid")
 }

@@ -53,32 +53,18 @@ for g in mid tx end; do
   "$bench" kafka-commit --bootstrap "$src" --topic hist --group "fo-$g" --offset "${at[$g]}"
 done
 
-cat > "$data/mm2.properties" <<PROPS
-clusters = src, dst
-src.bootstrap.servers = $src
-dst.bootstrap.servers = $dst
-src->dst.enabled = true
+{
+  mm2_props "$src" "$dst"
+  cat <<PROPS
 src->dst.topics = hist
 src->dst.groups = fo-.*
-dst->src.enabled = false
 emit.checkpoints.interval.seconds = 1
 sync.group.offsets.enabled = true
 sync.group.offsets.interval.seconds = 1
 refresh.groups.interval.seconds = 1
-replication.factor = 1
-offset-syncs.topic.replication.factor = 1
-checkpoints.topic.replication.factor = 1
-heartbeats.topic.replication.factor = 1
-offset.storage.replication.factor = 1
-config.storage.replication.factor = 1
-status.storage.replication.factor = 1
-refresh.topics.interval.seconds = 1
-sync.topic.acls.enabled = false
 PROPS
-java -Xms1g -Xmx1g -Dlog4j2.configurationFile="$PWD/scripts/kafka.d/log4j2-tools.xml" \
-  -cp "$cache/libs/*:$cache/libs-mirrormaker/*" org.apache.kafka.connect.mirror.MirrorMaker \
-  "$data/mm2.properties" >"$data/mm2.log" 2>&1 &
-pid=$!; pids+=("$pid")
+} > "$data/mm2.properties"
+start_mm2
 count=$((records + 20 + tail))
 "$bench" kafka-wait --bootstrap "$dst" --topic src.hist --count "$((records + 16 + tail))" --timeout-secs 600 >/dev/null
 sleep 15

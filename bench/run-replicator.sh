@@ -51,32 +51,8 @@ mode = "$2"
 TOML
 }
 
-mm2_config() { # PREFIX-less: MirrorMaker 2 writes src.<topic>
-  cat > "$data/mm2.properties" <<PROPS
-clusters = src, dst
-src.bootstrap.servers = $src
-dst.bootstrap.servers = $dst
-src->dst.enabled = true
-src->dst.topics = $1
-dst->src.enabled = false
-tasks.max = $partitions
-replication.factor = 1
-offset-syncs.topic.replication.factor = 1
-checkpoints.topic.replication.factor = 1
-heartbeats.topic.replication.factor = 1
-offset.storage.replication.factor = 1
-config.storage.replication.factor = 1
-status.storage.replication.factor = 1
-refresh.topics.interval.seconds = 1
-sync.topic.acls.enabled = false
-PROPS
-}
-
-start_mm2() {
-  java -Xms1g -Xmx1g -Dlog4j2.configurationFile="$PWD/scripts/kafka.d/log4j2-tools.xml" \
-    -cp "$cache/libs/*:$cache/libs-mirrormaker/*" org.apache.kafka.connect.mirror.MirrorMaker \
-    "$data/mm2.properties" >"$data/mm2.log" 2>&1 &
-  pid=$!; pids+=("$pid")
+mm2_config() { # TOPICS — MirrorMaker 2 writes src.<topic>
+  { mm2_props "$src" "$dst"; echo "src->dst.topics = $1"; echo "tasks.max = $partitions"; } > "$data/mm2.properties"
 }
 
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, two single-broker Kafka 4.3.1 clusters on loopback;" \
