@@ -403,16 +403,15 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         let self_url = format!("{scheme}://{}", std::net::SocketAddr::new(self_ip, addr.port()));
         // Several nodes on one Kafka store elect one leader for the once-per-cluster work (exporters).
         let cluster = match &settings.kafka {
-            Some(k) => Some(
-                registry::cluster::Cluster::open(
-                    k.clone(),
-                    registry::cluster::ClusterOptions::from_env()?,
-                    self_url.clone(),
-                    registry.metrics.clone(),
-                )
-                .await
-                .context("cannot join the leader election")?,
-            ),
+            Some(k) => {
+                let options = registry::cluster::ClusterOptions::from_env()?;
+                let node = options.advertised_url.clone().unwrap_or_else(|| advertised_url(scheme, addr));
+                let c = registry::cluster::Cluster::open(k.clone(), options, node, registry.metrics.clone())
+                    .await
+                    .context("cannot join the leader election")?;
+                registry.attach_cluster(c.clone());
+                Some(c)
+            }
             None => None,
         };
         let security = registry::security::SecurityLayer::new(settings.security.clone(), registry.clone())
@@ -450,6 +449,21 @@ pub fn run_registry(args: RegistryArgs) -> anyhow::Result<()> {
         tracing::info!("lockstep registry stopped");
         Ok(())
     })
+}
+
+/// How other nodes reach this one when `LOCKSTEP_ADVERTISED_URL` is not set: the listener's
+/// address, or this host's name when it listens on every interface (Confluent's `host.name`).
+fn advertised_url(scheme: &str, addr: std::net::SocketAddr) -> String {
+    if !addr.ip().is_unspecified() {
+        return format!("{scheme}://{addr}");
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{scheme}://{host}:{}", addr.port())
 }
 
 /// This registry's instance id: every node of one Kafka-backed registry shares it; the embedded

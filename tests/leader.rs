@@ -333,3 +333,122 @@ async fn exporters_of_a_data_dir_move_into_the_cluster_on_first_start() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(get(&a.url, "/exporters").await.1, json!(["old"]));
 }
+
+/// A counter of `/metrics` (the sum over its label sets matching `labels`).
+async fn metric(base: &str, name: &str, labels: &str) -> f64 {
+    let text = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(labels))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn forwarded(base: &str) -> f64 {
+    metric(base, "lockstep_registry_forwarded_writes_total", "outcome=\"forwarded\"").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Kafka: run by tests/kafka/store.sh"]
+async fn followers_forward_writes_to_the_leader_and_read_their_own_writes() {
+    let t = create_topic("forward").await;
+    let mut nodes: Vec<Option<Server>> = (0..3).map(|_| Some(node(&t))).collect();
+    let urls: Vec<String> = nodes.iter().map(|n| n.as_ref().unwrap().url.clone()).collect();
+    let all: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let (leader, _) = one_leader(&all, Duration::from_secs(20)).await;
+    let followers: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    // Every node has read the LEADER record once its own status names the leader.
+    for f in &followers {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while leader_status(all[*f]).await["current"]["node"] != json!(all[leader]) {
+            assert!(Instant::now() < deadline, "node {f} never read the LEADER record");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    // Writes on a follower go to the leader; the follower answers only once it can read them.
+    let f = all[followers[0]];
+    for s in 0..20 {
+        let (status, body) = call(
+            reqwest::Method::POST,
+            &format!("{f}/subjects/fw{s}-value/versions"),
+            Some(json!({ "schema": schema(s, 1) })),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let id = body["id"].as_i64().unwrap();
+        let (status, got) = get(f, &format!("/schemas/ids/{id}")).await;
+        assert_eq!(status, 200, "the follower cannot read its own write {id} at once: {got}");
+        assert_eq!(get(f, &format!("/subjects/fw{s}-value/versions/latest")).await.1["id"], json!(id));
+    }
+    assert_eq!(forwarded(f).await, 20.0);
+    assert_eq!(forwarded(all[leader]).await, 0.0, "the leader writes itself");
+    // What a follower can answer alone stays there: a schema already registered.
+    let (status, _) = call(
+        reqwest::Method::POST,
+        &format!("{f}/subjects/fw0-value/versions"),
+        Some(json!({ "schema": schema(0, 1) })),
+    )
+    .await;
+    assert_eq!((status, forwarded(f).await), (200, 20.0));
+    // The leader's errors come back as they are; settings too.
+    let (status, body) =
+        call(reqwest::Method::PUT, &format!("{f}/config/fw1-value"), Some(json!({ "compatibility": "FULL" }))).await;
+    assert_eq!((status, body.clone()), (200, json!({ "compatibility": "FULL" })), "{body}");
+    assert_eq!(get(f, "/config/fw1-value").await.1["compatibilityLevel"], "FULL");
+    let bad = json!({"type": "record", "name": "R1", "fields": [{"name": "id", "type": "string"}]}).to_string();
+    let (status, body) =
+        call(reqwest::Method::POST, &format!("{f}/subjects/fw1-value/versions"), Some(json!({ "schema": bad }))).await;
+    assert_eq!((status, body["error_code"].clone()), (409, json!(409)), "{body}");
+    assert!(forwarded(f).await >= 22.0);
+
+    // Exporters are created one at a time, by the leader: of several nodes creating one name at
+    // once, exactly one succeeds, every round.
+    for round in 0..8 {
+        let name = format!("race{round}");
+        let tries = all.iter().flat_map(|u| [u.to_string(), u.to_string()]).map(|u| {
+            let body =
+                json!({"name": name, "contextType": "NONE", "config": {"schema.registry.url": "http://127.0.0.1:9"}});
+            tokio::spawn(async move { call(reqwest::Method::POST, &format!("{u}/exporters"), Some(body)).await })
+        });
+        let mut outcomes = Vec::new();
+        for t in tries.collect::<Vec<_>>() {
+            let (status, body) = t.await.unwrap();
+            outcomes.push((status, body["error_code"].clone()));
+        }
+        let created = outcomes.iter().filter(|(s, _)| *s == 200).count();
+        let refused = outcomes.iter().filter(|(s, c)| *s == 409 && *c == json!(40960)).count();
+        assert_eq!((created, refused), (1, outcomes.len() - 1), "round {round}: {outcomes:?}");
+    }
+
+    // The leader dies: the next write on a follower still succeeds at once (the dead leader
+    // refuses connections, so the follower writes itself), and a new leader takes the writes.
+    let before = metric(f, "lockstep_registry_forwarded_writes_total", "outcome=\"local\"").await;
+    nodes[leader].take().unwrap().kill9();
+    let (status, body) = call(
+        reqwest::Method::POST,
+        &format!("{f}/subjects/after-value/versions"),
+        Some(json!({ "schema": schema(99, 1) })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let local = metric(f, "lockstep_registry_forwarded_writes_total", "outcome=\"local\"").await;
+    assert_eq!(local, before + 1.0);
+    let rest: Vec<&str> = followers.iter().map(|i| all[*i]).collect();
+    let (new_leader, _) = one_leader(&rest, Duration::from_secs(25)).await;
+    let other = rest[1 - new_leader];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while leader_status(other).await["current"]["node"] != json!(rest[new_leader]) {
+        assert!(Instant::now() < deadline, "the other node never read the new LEADER record");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let was = forwarded(other).await;
+    let (status, body) = call(
+        reqwest::Method::POST,
+        &format!("{other}/subjects/after2-value/versions"),
+        Some(json!({ "schema": schema(98, 1) })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(forwarded(other).await, was + 1.0);
+    assert_eq!(contents(rest[0]).await, contents(rest[1]).await);
+}

@@ -12,6 +12,9 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Confluent's "unknown leader" code, used for [`ApiError::not_leader`].
+pub const NOT_LEADER: u32 = 50004;
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({})", self.message, self.code)
@@ -142,6 +145,12 @@ impl ApiError {
     // --- 500 ---
     pub fn store(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, 50001, message.into())
+    }
+    /// A write on a follower whose request may go to the leader (Confluent's 50004 code; the
+    /// forwarding layer, [`crate::cluster::forward`], sends the request on and never lets this
+    /// answer out).
+    pub fn not_leader() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, NOT_LEADER, "This node is not the leader")
     }
     pub fn timeout(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, 50002, message.into())

@@ -10,6 +10,8 @@
 //!   applied: the log's size), `lockstep_registry_subjects` (with a live version),
 //!   `lockstep_registry_schemas` (distinct schema ids, over all contexts),
 //!   `lockstep_registry_contexts`;
+//! - `lockstep_registry_forwarded_writes_total{outcome}`: writes a follower sent to the leader
+//!   (`forwarded`) or wrote itself because the leader could not be reached (`local`);
 //! - `lockstep_registry_leader`: 1 while this node runs the once-per-cluster work (always with
 //!   the embedded store; the elected node of a Kafka cluster, see [`crate::cluster`]).
 //!
@@ -45,6 +47,11 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: &'static str,
     route: String,
@@ -61,6 +68,7 @@ pub struct Metrics {
     schemas: Gauge,
     contexts: Gauge,
     leader: Gauge,
+    forwarded: Family<OutcomeLabels, Counter>,
 }
 
 /// Latency buckets: 100 µs to about 6.5 s, doubling.
@@ -98,7 +106,13 @@ impl Metrics {
         let leader = Gauge::default();
         leader.set(1);
         prom.register("leader", "1 while this node is the leader (runs the exporters), else 0", leader.clone());
-        Self { prom, requests, latency, store_append, log_records, subjects, schemas, contexts, leader }
+        let forwarded = Family::<OutcomeLabels, Counter>::default();
+        prom.register(
+            "forwarded_writes",
+            "Writes a follower sent to the leader (forwarded) or wrote itself, the leader being unreachable (local)",
+            forwarded.clone(),
+        );
+        Self { prom, requests, latency, store_append, log_records, subjects, schemas, contexts, leader, forwarded }
     }
 
     /// Record one answered request.
@@ -112,6 +126,12 @@ impl Metrics {
     /// Hook for the leader election: whether this node leads now.
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
+    }
+
+    /// Hook for the forwarding layer: a write sent to the leader (true) or written here (false).
+    pub fn forwarded(&self, to_leader: bool) {
+        let outcome = if to_leader { "forwarded" } else { "local" };
+        self.forwarded.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
     /// Hook for the write path: one batch appended and made durable in `took`.

@@ -1,8 +1,10 @@
 //! Exporters of a registry cluster (several nodes on one Kafka store).
 //!
-//! - Each exporter's definition is an `EXPORTER` record in the cluster's coordination topic,
-//!   written by whichever node the API call reached (create, update, pause, resume, reset and
-//!   delete all work on every node; the call answers once this node has read its record back).
+//! - Each exporter's definition is an `EXPORTER` record in the cluster's coordination topic.
+//!   Create, update, pause, resume, reset and delete work on every node: a follower forwards the
+//!   call to the leader ([`registry::cluster::forward`]), which makes the changes one at a time,
+//!   so two nodes cannot both create one name; with no reachable leader, the node the call
+//!   reached writes the record. Each call answers once its record has been read back.
 //! - Only the elected leader runs exporters. It persists each link's state (position, counts,
 //!   state) as an `EXPORTER_STATE` record through its fenced transactional producer, so a leader
 //!   that was replaced cannot overwrite its successor's progress.
@@ -84,6 +86,16 @@ async fn put(c: &Cluster, key: String, value: Option<Value>) -> Result<(), Expor
 
 async fn put_record(c: &Cluster, r: &Record) -> Result<(), ExporterError> {
     put(c, config_key(&r.info.name), Some(serde_json::to_value(r).map_err(ExporterError::internal)?)).await
+}
+
+/// Wait for this node's turn to change exporters; on a follower whose request may be forwarded,
+/// the answer that sends it to the leader instead (so one node, the leader, orders every change
+/// and two nodes cannot both create one name).
+async fn turn(c: &Cluster) -> Result<tokio::sync::MutexGuard<'_, ()>, axum::response::Response> {
+    if let Some(resp) = registry::cluster::forward::refusal_response(c) {
+        return Err(resp);
+    }
+    Ok(c.write_turn().await)
 }
 
 /// The state a link of the leader reads and writes.
@@ -234,6 +246,10 @@ pub(super) fn list(c: &Cluster) -> ApiResult {
 }
 
 pub(super) async fn create(m: &ExporterManager, c: &Cluster, mut info: ExporterInfo) -> ApiResult {
+    let _turn = match turn(c).await {
+        Ok(t) => t,
+        Err(resp) => return Ok(resp),
+    };
     {
         let all = records(&c.view().borrow());
         if all.contains_key(&info.name) {
@@ -304,6 +320,10 @@ async fn replace(m: &ExporterManager, c: &Cluster, mut r: Record, mut info: Expo
 }
 
 pub(super) async fn update(m: &ExporterManager, c: &Cluster, name: &str, req: CreateRequest) -> ApiResult {
+    let _turn = match turn(c).await {
+        Ok(t) => t,
+        Err(resp) => return Ok(resp),
+    };
     let r = record(c, name)?;
     require_paused(&r)?;
     let mut info = r.info.clone();
@@ -317,6 +337,10 @@ pub(super) async fn put_config(
     name: &str,
     update: BTreeMap<String, Value>,
 ) -> ApiResult {
+    let _turn = match turn(c).await {
+        Ok(t) => t,
+        Err(resp) => return Ok(resp),
+    };
     let r = record(c, name)?;
     require_paused(&r)?;
     let mut info = r.info.clone();
@@ -325,6 +349,10 @@ pub(super) async fn put_config(
 }
 
 pub(super) async fn pause(c: &Cluster, name: &str) -> ApiResult {
+    let _turn = match turn(c).await {
+        Ok(t) => t,
+        Err(resp) => return Ok(resp),
+    };
     let mut r = record(c, name)?;
     if !r.paused {
         r.paused = true;
@@ -334,6 +362,10 @@ pub(super) async fn pause(c: &Cluster, name: &str) -> ApiResult {
 }
 
 pub(super) async fn resume(c: &Cluster, name: &str) -> ApiResult {
+    let _turn = match turn(c).await {
+        Ok(t) => t,
+        Err(resp) => return Ok(resp),
+    };
     let mut r = record(c, name)?;
     let errored = state_of(&c.view().borrow(), name, r.reset).is_some_and(|s| s.state.state == RunState::Error);
     if !r.paused && !errored {
@@ -346,6 +378,10 @@ pub(super) async fn resume(c: &Cluster, name: &str) -> ApiResult {
 }
 
 pub(super) async fn reset(c: &Cluster, name: &str) -> ApiResult {
+    let _turn = match turn(c).await {
+        Ok(t) => t,
+        Err(resp) => return Ok(resp),
+    };
     let mut r = record(c, name)?;
     require_paused(&r)?;
     r.reset += 1;
@@ -354,6 +390,10 @@ pub(super) async fn reset(c: &Cluster, name: &str) -> ApiResult {
 }
 
 pub(super) async fn delete(c: &Cluster, name: &str) -> ApiResult {
+    let _turn = match turn(c).await {
+        Ok(t) => t,
+        Err(resp) => return Ok(resp),
+    };
     record(c, name)?;
     put(c, config_key(name), None).await?;
     put(c, state_key(name), None).await?;

@@ -91,8 +91,19 @@ pub fn app_with_options(
         .fallback(|| async { ApiError::http(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
         .method_not_allowed_fallback(|| async {
             ApiError::http(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
-        })
-        .layer(axum::middleware::from_fn_with_state(limits, http::limit_body));
+        });
+    // Several nodes on one Kafka store: followers hand writes to the leader.
+    let routes = match registry.cluster() {
+        Some(c) => match crate::cluster::forward::Forwarder::new(registry.clone(), c.clone(), c.ca_pem()) {
+            Ok(f) => routes.layer(axum::middleware::from_fn_with_state(f, crate::cluster::forward::layer)),
+            Err(e) => {
+                tracing::error!("cannot set up forwarding to the leader, every node writes itself: {e:#}");
+                routes
+            }
+        },
+        None => routes,
+    };
+    let routes = routes.layer(axum::middleware::from_fn_with_state(limits, http::limit_body));
     let routes = match guard {
         Some(g) => g(routes),
         None => routes,
@@ -116,7 +127,11 @@ pub fn app_with_options(
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error_code": self.code, "message": self.message });
-        json_response(self.status, &body)
+        let mut resp = json_response(self.status, &body);
+        if self.code == crate::error::NOT_LEADER {
+            resp.extensions_mut().insert(crate::cluster::forward::NotLeader);
+        }
+        resp
     }
 }
 

@@ -17,6 +17,7 @@
 //! to them.
 
 pub mod election;
+pub mod forward;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -42,9 +43,15 @@ use crate::store::kafka::KafkaConfig;
 use election::GroupEvent;
 
 /// Settings of the coordination (environment: `LOCKSTEP_CLUSTER_TOPIC`,
-/// `LOCKSTEP_LEADER_SESSION_TIMEOUT_MS`).
+/// `LOCKSTEP_LEADER_SESSION_TIMEOUT_MS`, `LOCKSTEP_ADVERTISED_URL`, `LOCKSTEP_CLUSTER_CA_FILE`).
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
+    /// How other nodes reach this one (forwarded writes go to the leader's); default: the
+    /// listener's address, with the host name when it listens on every interface.
+    pub advertised_url: Option<String>,
+    /// PEM certificates trusted, besides the system's roots, when a follower forwards a write to
+    /// an `https` leader.
+    pub ca_pem: Option<Vec<u8>>,
     /// The coordination topic; default `<log topic>-lockstep`.
     pub topic: Option<String>,
     /// A leader that does not heartbeat for this long loses the leadership (Kafka's
@@ -54,7 +61,7 @@ pub struct ClusterOptions {
 
 impl Default for ClusterOptions {
     fn default() -> Self {
-        Self { topic: None, session_timeout: Duration::from_secs(10) }
+        Self { advertised_url: None, ca_pem: None, topic: None, session_timeout: Duration::from_secs(10) }
     }
 }
 
@@ -70,6 +77,24 @@ impl ClusterOptions {
                 anyhow::anyhow!("LOCKSTEP_LEADER_SESSION_TIMEOUT_MS must be a number of ms ≥ 1000, not '{v}'")
             })?;
             o.session_timeout = Duration::from_millis(ms);
+        }
+        if let Ok(url) = std::env::var("LOCKSTEP_ADVERTISED_URL") {
+            let url = url.trim().trim_end_matches('/').to_string();
+            let ok = reqwest::Url::parse(&url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+            if !ok {
+                anyhow::bail!("LOCKSTEP_ADVERTISED_URL must be an http:// or https:// URL, not '{url}'");
+            }
+            o.advertised_url = Some(url);
+        }
+        if let Ok(path) = std::env::var("LOCKSTEP_CLUSTER_CA_FILE") {
+            let pem = std::fs::read(&path)
+                .map_err(|e| anyhow::anyhow!("cannot read LOCKSTEP_CLUSTER_CA_FILE {path}: {e}"))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| anyhow::anyhow!("LOCKSTEP_CLUSTER_CA_FILE {path} is not PEM certificates: {e}"))?;
+            if certs.is_empty() {
+                anyhow::bail!("LOCKSTEP_CLUSTER_CA_FILE {path} holds no certificate");
+            }
+            o.ca_pem = Some(pem);
         }
         Ok(o)
     }
@@ -106,6 +131,8 @@ pub struct View {
     /// The offset after the last record read.
     pub next: u64,
     pub leader: Option<LeaderRecord>,
+    /// When this node last read a `LEADER` record (the lease's renewal, as seen here).
+    pub leader_read_at: Option<Instant>,
     /// Leader writes ignored because a newer leader had taken over.
     pub stale_ignored: u64,
 }
@@ -142,7 +169,10 @@ impl View {
         }
         if key == LEADER_KEY {
             match serde_json::from_value::<LeaderRecord>(value.clone()) {
-                Ok(l) => self.leader = Some(l),
+                Ok(l) => {
+                    self.leader = Some(l);
+                    self.leader_read_at = Some(Instant::now());
+                }
                 Err(e) => tracing::warn!("coordination topic: bad LEADER record: {e}"),
             }
         }
@@ -156,6 +186,7 @@ pub struct Cluster {
     topic: String,
     node: String,
     session_timeout: Duration,
+    ca_pem: Option<Vec<u8>>,
     producer: FutureProducer,
     view: watch::Sender<Arc<View>>,
     leadership: watch::Sender<Leadership>,
@@ -169,6 +200,8 @@ pub struct Cluster {
     fenced: AtomicU64,
     /// Times this node became the leader.
     elected: AtomicU64,
+    /// Serializes this node's check-then-write sequences on the coordination topic.
+    writes: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -225,6 +258,7 @@ impl Cluster {
             topic: topic.clone(),
             node,
             session_timeout: options.session_timeout,
+            ca_pem: options.ca_pem.clone(),
             producer,
             view: watch::Sender::new(Arc::default()),
             leadership: watch::Sender::new(Leadership::default()),
@@ -234,6 +268,7 @@ impl Cluster {
             stop: Arc::default(),
             fenced: AtomicU64::new(0),
             elected: AtomicU64::new(0),
+            writes: tokio::sync::Mutex::new(()),
             kafka,
         });
         cluster.follow()?;
@@ -277,6 +312,28 @@ impl Cluster {
 
     pub fn is_leader(&self) -> bool {
         self.leadership.borrow().leader
+    }
+
+    /// Extra trusted certificates for forwarding to an `https` leader.
+    pub fn ca_pem(&self) -> Option<&[u8]> {
+        self.ca_pem.as_deref()
+    }
+
+    /// This node's URL (as other nodes reach it).
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// The URL of the node writes go to: None when this node leads, when no leader is known, or
+    /// when the leader's lease has not been renewed for two session timeouts.
+    pub fn leader_url(&self) -> Option<String> {
+        if self.is_leader() {
+            return None;
+        }
+        let view = self.view.borrow();
+        let l = view.leader.as_ref()?;
+        let fresh = view.leader_read_at.is_some_and(|t| t.elapsed() < self.session_timeout * 2);
+        (fresh && l.node != self.node).then(|| l.node.clone())
     }
 
     /// The coordination records, as they change.
@@ -384,6 +441,12 @@ impl Cluster {
         let offset = u64::try_from(delivery.offset).unwrap_or(0);
         self.wait_applied(offset).await?;
         Ok(offset)
+    }
+
+    /// A turn for a check-then-write sequence (e.g. "no exporter of this name, so create it"):
+    /// with writes forwarded to the leader, the leader's turns order them across the cluster.
+    pub async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
     }
 
     /// Read the topic to its current end (a barrier record, as the log store's start-up does).

@@ -7,6 +7,9 @@ impl Registry {
     /// the log (the barrier) when nothing of its own is in flight, so the write is checked
     /// against the latest state (see [`super::group`]).
     pub(super) async fn lock_writer(&self) -> ApiResult<WriterGuard> {
+        if let Some(e) = crate::cluster::forward::refusal(self.cluster().map(|c| &**c)) {
+            return Err(e);
+        }
         match &self.backend {
             Backend::Shared(log) => self.lock_writer_shared(log.as_ref()).await,
             Backend::Exclusive(_) => Ok(self.writer.clone().lock_owned().await),

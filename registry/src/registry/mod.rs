@@ -209,6 +209,8 @@ pub struct Registry {
     parse_cache: moka::sync::Cache<ParseKey, (Arc<ParsedSchema>, state::SchemaHash)>,
     /// Parsed stored schemas, for compatibility checks: (context, id) → (stored, parsed).
     stored_cache: moka::sync::Cache<(String, u32), (Arc<StoredSchema>, Arc<ParsedSchema>)>,
+    /// Shared log with several nodes: the election, for handing writes to the leader.
+    cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
 }
 
 impl Registry {
@@ -283,7 +285,29 @@ impl Registry {
             durable,
             parse_cache: moka::sync::Cache::builder().max_capacity(10_000).build(),
             stored_cache: moka::sync::Cache::builder().max_capacity(50_000).build(),
+            cluster: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Join this node to a cluster: from now on, writes of requests the forwarding layer may send
+    /// on ([`crate::cluster::forward`]) go to the leader when this node follows.
+    pub fn attach_cluster(&self, cluster: Arc<crate::cluster::Cluster>) {
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// The cluster this node is part of (Kafka store with an election).
+    pub fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        self.cluster.get()
+    }
+
+    /// The log position of the committed state.
+    pub fn visible_position(&self) -> u64 {
+        *self.visible.borrow()
+    }
+
+    /// Wait until the committed state has reached log position `pos` (50002 past `deadline`).
+    pub async fn wait_visible_at(&self, pos: u64, deadline: Instant) -> ApiResult<()> {
+        self.wait_visible(pos, deadline).await
     }
 
     /// Shared log: apply records read back (from any node) and publish the result.

@@ -14,7 +14,9 @@ impl Registry {
         Fut: Future<Output = ApiResult<T>> + Send + 'static,
     {
         let me = self.me.upgrade().ok_or_else(|| ApiError::store("the registry is shutting down"))?;
-        tokio::spawn(op(me)).await.map_err(|e| ApiError::store(format!("a write task failed: {e}")))?
+        tokio::spawn(crate::cluster::forward::carry(op(me)))
+            .await
+            .map_err(|e| ApiError::store(format!("a write task failed: {e}")))?
     }
 
     /// Register a schema under a subject (POST /subjects/{s}/versions).
