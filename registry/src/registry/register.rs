@@ -111,9 +111,15 @@ impl Registry {
         let req = Arc::new(self.checked_rule_set(req)?);
         let ask = Arc::new(Ask::read(subject_str, &req)?);
         let mut snap = self.snapshot();
-        let mut checked = self.prepare_and_check(&snap, &ask, &req, normalize, force).await?;
+        // A follower that hands writes to the leader answers only a schema it already holds; the
+        // leader checks compatibility, so the follower does not.
+        let handing_over = crate::cluster::forward::refusal(self.cluster().map(|c| &**c));
+        let mut checked = self.prepare_and_check(&snap, &ask, &req, normalize, force || handing_over.is_some()).await?;
         if let Some(v) = ask.existing_live(&snap, &checked.prepared.hash) {
             return Ok(Registered { subject: ask.subject.clone(), version: v.version, schema: v.schema });
+        }
+        if let Some(e) = handing_over {
+            return Err(e);
         }
         let (mut stale, mut lost) = (0, 0);
         loop {
