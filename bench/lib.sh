@@ -80,9 +80,10 @@ sync.topic.acls.enabled = false
 PROPS
 }
 
-start_mm2() {
+start_mm2() { # [PROPERTIES-FILE] — default $data/mm2.properties; sets $pid
+  local props="${1:-$data/mm2.properties}"
   java -Xms1g -Xmx1g -Dlog4j2.configurationFile="$PWD/scripts/kafka.d/log4j2-tools.xml" \
     -cp "$cache/libs/*:$cache/libs-mirrormaker/*" org.apache.kafka.connect.mirror.MirrorMaker \
-    "$data/mm2.properties" >"$data/mm2.log" 2>&1 &
+    "$props" >"${props%.properties}.log" 2>&1 &
   pid=$!; pids+=("$pid")
 }

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Replicator benchmark, side by side with MirrorMaker 2 (org.apache.kafka:connect-mirror 4.3.1)
 # on the same two brokers and the same records.
-#   bench/run-replicator.sh [--records 1000000] [--size 200] [--partitions 6] [--rate 10000] [--seconds 20]
+#   bench/run-replicator.sh [--records 1000000] [--size 200] [--partitions 6] [--processes 1] [--rate 10000] [--seconds 20]
 # 1. Fills topic `bench` on the source cluster, then copies it with `lockstep replicate`
 #    (at-least-once and exactly-once) and with MirrorMaker 2 (dedicated mode, at-least-once, its
 #    defaults plus tasks.max = partitions); each copy goes to its own destination topic. Time and
 #    CPU are measured from the first copied record to the last (start-up excluded for both).
+#    With --processes N, N copiers of each kind share the work: N `lockstep replicate` processes
+#    with one config, N MirrorMaker 2 nodes of one dedicated cluster (internal REST on), and the
+#    CPU is the sum over the N.
 # 2. Latency: records produced at --rate per second stamped with the produce time; the copy's
 #    consumer on the destination reports now − timestamp.
 # Everything started is stopped on exit. Needs Java 17+ and Maven (jars cached by scripts/kafka).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-records=1000000; size=200; partitions=6; rate=10000; seconds=20; only=all
+records=1000000; size=200; partitions=6; processes=1; rate=10000; seconds=20; only=all
 . bench/lib.sh
-bench_args "[--records N] [--size BYTES] [--partitions P] [--rate R] [--seconds S] [--only throughput|latency]" "records size partitions rate seconds only" "$@"
+bench_args "[--records N] [--size BYTES] [--partitions P] [--processes N] [--rate R] [--seconds S] [--only throughput|latency]" "records size partitions processes rate seconds only" "$@"
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
 tdir="${CARGO_TARGET_DIR:-target}"
@@ -51,12 +54,31 @@ mode = "$2"
 TOML
 }
 
-mm2_config() { # TOPICS — MirrorMaker 2 writes src.<topic>
-  { mm2_props "$src" "$dst"; echo "src->dst.topics = $1"; echo "tasks.max = $partitions"; } > "$data/mm2.properties"
+mm2_config() { # TOPICS [NODE] — MirrorMaker 2 writes src.<topic>; NODE ≥ 1 adds the internal REST
+  # listener several dedicated-mode nodes need to hand task configs to each other.
+  local file="$data/mm2.properties"
+  { mm2_props "$src" "$dst"; echo "src->dst.topics = $1"; echo "tasks.max = $partitions"
+    if [ -n "${2:-}" ]; then
+      file="$data/mm2-$2.properties"
+      echo "dedicated.mode.enable.internal.rest = true"; echo "listeners = http://127.0.0.1:$(free_port)"
+    fi; } > "$file"
+  echo "$file"
 }
+start_copiers() { # KIND ... — starts $processes copiers, sets $cpids and $pid_args
+  cpids=(); pid_args=()
+  for i in $(seq 1 "$processes"); do
+    if [ "$1" = mm2 ]; then
+      if [ "$processes" = 1 ]; then start_mm2 "$(mm2_config "$2")"; else start_mm2 "$(mm2_config "$2" "$i")"; fi
+    else
+      "$lockstep" replicate --config "$data/$2.toml" 2>"$data/$2-$i.log" & pid=$!; pids+=("$pid")
+    fi
+    cpids+=("$pid"); pid_args+=(--pid "$pid")
+  done
+}
+stop_copiers() { kill "${cpids[@]}"; wait "${cpids[@]}" 2>/dev/null || true; }
 
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, two single-broker Kafka 4.3.1 clusters on loopback;" \
-  "$records records × $size B = $mb MB in $partitions partitions; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$records records × $size B = $mb MB in $partitions partitions, $processes process(es) per copier; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 if [ "$only" != latency ]; then
 echo "| replicator | records/s | MB/s | CPU s | CPU s per 100 MB | vs MirrorMaker 2 (throughput) |"
@@ -69,16 +91,16 @@ run() { # LABEL WAIT-JSON
 }
 
 # MirrorMaker 2 first (its destination topic is src.bench).
-mm2_config bench; start_mm2
-w=$("$bench" kafka-wait --bootstrap "$dst" --topic src.bench --count "$records" --pid "$pid" --timeout-secs 900)
-kill "$pid"; wait "$pid" 2>/dev/null || true
+start_copiers mm2 bench
+w=$("$bench" kafka-wait --bootstrap "$dst" --topic src.bench --count "$records" "${pid_args[@]}" --timeout-secs 900)
+stop_copiers
 run "MirrorMaker 2 (at-least-once)" "$w"
 for mode in at-least-once exactly-once; do
   lockstep_config "ls-$mode" "$mode" bench "$mode."
-  "$lockstep" replicate --config "$data/ls-$mode.toml" 2>"$data/ls-$mode.log" & pid=$!; pids+=("$pid")
+  start_copiers lockstep "ls-$mode"
   group=(); [ "$mode" = exactly-once ] && group=(--group "lockstep-replicator-ls-$mode")
-  w=$("$bench" kafka-wait --bootstrap "$dst" --topic "$mode.bench" --count "$records" "${group[@]}" --pid "$pid" --timeout-secs 900)
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  w=$("$bench" kafka-wait --bootstrap "$dst" --topic "$mode.bench" --count "$records" "${group[@]}" "${pid_args[@]}" --timeout-secs 900)
+  stop_copiers
   run "lockstep replicate ($mode)" "$w"
 done
 mm2_rps=$(echo "${rows[0]}" | cut -d'|' -f6)
@@ -103,7 +125,7 @@ for mode in at-least-once exactly-once; do
   kill "$pid"; wait "$pid" 2>/dev/null || true
   echo "| lockstep replicate ($mode) | $(field "$l" p50_ms) | $(field "$l" p99_ms) | $(field "$l" max_ms) | $(field "$l" records)/$(field "$l" expected) |"
 done
-mm2_config lat-mm2; start_mm2
+start_mm2 "$(mm2_config lat-mm2)"
 for _ in $(seq 1 200); do scripts/kafka tool bench-dst kafka-topics --list 2>/dev/null | grep -qx "src.lat-mm2" && break; sleep 0.5; done
 sleep 5
 l=$("$bench" kafka-latency --source "$src" --source-topic lat-mm2 --destination "$dst" --destination-topic src.lat-mm2 --rate "$rate" --seconds "$seconds" --size "$size")
