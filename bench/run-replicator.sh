@@ -2,6 +2,7 @@
 # Replicator benchmark, side by side with MirrorMaker 2 (org.apache.kafka:connect-mirror 4.3.1)
 # on the same two brokers and the same records.
 #   bench/run-replicator.sh [--records 1000000] [--size 200] [--partitions 6] [--processes 1] [--rate 10000] [--seconds 20]
+#                           [--only throughput|latency] [--batch-ms MS (the replicator's batch_max_ms; default its own)]
 # 1. Fills topic `bench` on the source cluster, then copies it with `lockstep replicate`
 #    (at-least-once and exactly-once) and with MirrorMaker 2 (dedicated mode, at-least-once, its
 #    defaults plus tasks.max = partitions); each copy goes to its own destination topic. Time and
@@ -14,9 +15,9 @@
 # Everything started is stopped on exit. Needs Java 17+ and Maven (jars cached by scripts/kafka).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-records=1000000; size=200; partitions=6; processes=1; rate=10000; seconds=20; only=all
+records=1000000; size=200; partitions=6; processes=1; rate=10000; seconds=20; only=all; batch_ms=""
 . bench/lib.sh
-bench_args "[--records N] [--size BYTES] [--partitions P] [--processes N] [--rate R] [--seconds S] [--only throughput|latency]" "records size partitions processes rate seconds only" "$@"
+bench_args "[--records N] [--size BYTES] [--partitions P] [--processes N] [--rate R] [--seconds S] [--only throughput|latency] [--batch-ms MS]" "records size partitions processes rate seconds only batch-ms=batch_ms" "$@"
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
 tdir="${CARGO_TARGET_DIR:-target}"
@@ -30,6 +31,7 @@ field_decimals=3
 src=$(scripts/kafka start bench-src "$(free_port)")
 dst=$(scripts/kafka start bench-dst "$(free_port)")
 scripts/kafka tool bench-src kafka-topics --create --topic bench --partitions "$partitions" >/dev/null
+scripts/kafka tool bench-dst kafka-topics --create --topic pipe.bench --partitions "$partitions" >/dev/null
 for t in lat-at-least-once lat-exactly-once lat-mm2; do
   scripts/kafka tool bench-src kafka-topics --create --topic "$t" --partitions "$partitions" >/dev/null
 done
@@ -51,15 +53,15 @@ rename = "prefix"
 prefix = "$4"
 [delivery]
 mode = "$2"
+${batch_ms:+batch_max_ms = $batch_ms}
 TOML
 }
 
 mm2_config() { # TOPICS [NODE] — MirrorMaker 2 writes src.<topic>; NODE ≥ 1 adds the internal REST
   # listener several dedicated-mode nodes need to hand task configs to each other.
-  local file="$data/mm2.properties"
+  local file="$data/mm2${2:+-$2}.properties"
   { mm2_props "$src" "$dst"; echo "src->dst.topics = $1"; echo "tasks.max = $partitions"
     if [ -n "${2:-}" ]; then
-      file="$data/mm2-$2.properties"
       echo "dedicated.mode.enable.internal.rest = true"; echo "listeners = http://127.0.0.1:$(free_port)"
     fi; } > "$file"
   echo "$file"
@@ -81,8 +83,8 @@ echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cor
   "$records records × $size B = $mb MB in $partitions partitions, $processes process(es) per copier; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 if [ "$only" != latency ]; then
-echo "| replicator | records/s | MB/s | CPU s | CPU s per 100 MB | vs MirrorMaker 2 (throughput) |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| replicator | records/s | MB/s | CPU s | CPU s per 100 MB | vs MirrorMaker 2 (throughput) | vs native ceiling |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 rows=()
 run() { # LABEL WAIT-JSON
   local r=$2 recs secs cpu
@@ -91,6 +93,11 @@ run() { # LABEL WAIT-JSON
 }
 
 # MirrorMaker 2 first (its destination topic is src.bench).
+# The native ceiling: a bare librdkafka consume ∥ produce pair (lockstep-bench kafka-pipe).
+"$bench" kafka-pipe --source "$src" --topic bench --destination "$dst" --to pipe.bench --count "$records" >/dev/null & pid=$!; pids+=("$pid")
+w=$("$bench" kafka-wait --bootstrap "$dst" --topic pipe.bench --count "$records" --pid "$pid" --timeout-secs 900)
+wait "$pid" 2>/dev/null || true
+run "native librdkafka consume ∥ produce (ceiling)" "$w"
 start_copiers mm2 bench
 w=$("$bench" kafka-wait --bootstrap "$dst" --topic src.bench --count "$records" "${pid_args[@]}" --timeout-secs 900)
 stop_copiers
@@ -103,10 +110,10 @@ for mode in at-least-once exactly-once; do
   stop_copiers
   run "lockstep replicate ($mode)" "$w"
 done
-mm2_rps=$(echo "${rows[0]}" | cut -d'|' -f6)
+ceiling_rps=$(echo "${rows[0]}" | cut -d'|' -f6); mm2_rps=$(echo "${rows[1]}" | cut -d'|' -f6)
 for row in "${rows[@]}"; do
   IFS='|' read -r label rps mbs cpu per100 raw <<<"$row"
-  echo "| $label | $rps | $mbs | $cpu | $per100 | $(python3 -c "print(f'{$raw/$mm2_rps:.2f}×')") |"
+  echo "| $label | $rps | $mbs | $cpu | $per100 | $(python3 -c "print(f'{$raw/$mm2_rps:.2f}×')") | $(python3 -c "print(f'{$raw/$ceiling_rps:.2f}×')") |"
 done
 fi
 [ "$only" = throughput ] && exit 0

@@ -19,7 +19,10 @@ fn client(bootstrap: &str) -> ClientConfig {
 }
 
 /// Send, waiting while the producer's queue is full.
-fn send_retrying<'a>(p: &ThreadedProducer<DefaultProducerContext>, mut rec: BaseRecord<'a, String, [u8]>) {
+fn send_retrying<K: rdkafka::message::ToBytes + ?Sized>(
+    p: &ThreadedProducer<DefaultProducerContext>,
+    mut rec: BaseRecord<'_, K, [u8]>,
+) {
     loop {
         match p.send(rec) {
             Ok(()) => return,
@@ -29,6 +32,21 @@ fn send_retrying<'a>(p: &ThreadedProducer<DefaultProducerContext>, mut rec: Base
             }
         }
     }
+}
+
+/// Assign every partition of `topic` to `c`, each at `offset`.
+fn assign_all(c: &BaseConsumer, topic: &str, offset: Offset) -> Result<()> {
+    let md = c.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let parts = md.topics().first().map_or(0, |t| t.partitions().len());
+    if parts == 0 {
+        bail!("topic {topic} does not exist yet");
+    }
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..parts {
+        tpl.add_partition_offset(topic, p as i32, offset)?;
+    }
+    c.assign(&tpl)?;
+    Ok(())
 }
 
 fn now_ms() -> i64 {
@@ -163,16 +181,7 @@ pub fn latency(
         .set("fetch.wait.max.ms", "5")
         .set("isolation.level", "read_committed")
         .create()?;
-    let md = consumer.fetch_metadata(Some(dst_topic), Duration::from_secs(10))?;
-    let parts = md.topics().first().map_or(0, |t| t.partitions().len());
-    if parts == 0 {
-        bail!("destination topic {dst_topic} does not exist yet");
-    }
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..parts {
-        tpl.add_partition_offset(dst_topic, p as i32, Offset::End)?;
-    }
-    consumer.assign(&tpl)?;
+    assign_all(&consumer, dst_topic, Offset::End)?;
     let total = rate * seconds;
     let producer = std::thread::spawn({
         let (src, src_topic) = (src.to_string(), src_topic.to_string());
@@ -275,5 +284,42 @@ pub fn transactions(bootstrap: &str, topic: &str, first: u64, count: u64, abort_
         }
     }
     println!("{}", json!({"transactions": count}));
+    Ok(())
+}
+
+/// The native ceiling of a copy: one librdkafka consumer reading every partition of `topic` on
+/// the source from the start, feeding one idempotent producer (`acks=all`, `linger.ms=5`, as the
+/// replicator's) that writes each record to the same partition of `to` on the destination with
+/// its key, value and timestamp. No gate, no offsets, no transactions: the least a copier does.
+/// Runs until `count` records were produced, then reports like [`produce`].
+pub fn pipe(source: &str, topic: &str, destination: &str, to: &str, count: u64) -> Result<()> {
+    let c: BaseConsumer = client(source)
+        .set("group.id", "lockstep-bench-pipe")
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()?;
+    assign_all(&c, topic, Offset::Beginning)?;
+    let p: ThreadedProducer<DefaultProducerContext> =
+        client(destination).set("acks", "all").set("enable.idempotence", "true").set("linger.ms", "5").create()?;
+    let started = Instant::now();
+    let mut sent = 0u64;
+    while sent < count {
+        let Some(m) = c.poll(Duration::from_millis(500)) else { continue };
+        let m = m.context("reading the source")?;
+        let mut rec: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(to).partition(m.partition());
+        if let Some(k) = m.key() {
+            rec = rec.key(k);
+        }
+        if let Some(v) = m.payload() {
+            rec = rec.payload(v);
+        }
+        if let Some(ts) = m.timestamp().to_millis() {
+            rec = rec.timestamp(ts);
+        }
+        send_retrying(&p, rec);
+        sent += 1;
+    }
+    p.flush(Duration::from_secs(120))?;
+    println!("{}", json!({"records": sent, "seconds": started.elapsed().as_secs_f64()}));
     Ok(())
 }

@@ -87,6 +87,20 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         first: u64,
     },
+    /// The native ceiling of a copy: consume TOPIC on SOURCE ∥ produce to TO on DESTINATION
+    /// (same partition, key, value, timestamp), COUNT records, nothing else.
+    KafkaPipe {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        destination: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        count: u64,
+    },
     /// Wait until TOPIC holds COUNT records (end offsets), or GROUP committed COUNT.
     KafkaWait {
         #[arg(long)]
@@ -532,6 +546,9 @@ fn main() -> Result<()> {
         Cmd::Fill { url, subjects, connections } => rt.block_on(fill(&url, subjects, connections)),
         Cmd::KafkaProduce { bootstrap, topic, count, size, partitions, first } => {
             kafka::produce(&bootstrap, &topic, count, size, partitions, first)
+        }
+        Cmd::KafkaPipe { source, topic, destination, to, count } => {
+            kafka::pipe(&source, &topic, &destination, &to, count)
         }
         Cmd::KafkaTransactions { bootstrap, topic, first, count, abort_every } => {
             kafka::transactions(&bootstrap, &topic, first, count, abort_every)
