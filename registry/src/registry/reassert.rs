@@ -7,8 +7,9 @@
 //! writes the winner again when it reads its own record back ([`Registry::rewrite_winners`]);
 //! this module covers the case where it never does (it crashed, or it was not a Lockstep node):
 //! every node notes each key whose newest record is a skipped one with a live winner under the
-//! same key, and a few seconds later, if no newer record for that key has come, writes the
-//! winner's record again. Several nodes may do so at once: the copies are identical. A key
+//! same key, and a few seconds later, if no newer record for that key has come, the leader (any
+//! node, when the log has no elected leader) writes the winner's record again. Two nodes that
+//! both believe they lead for a moment write identical copies. A key
 //! still pending at start-up (the loser's node crashed, then the cluster restarted) is noted
 //! while the topic is replayed, so it is handled too.
 //!
@@ -128,6 +129,11 @@ impl Registry {
             loop {
                 tokio::time::sleep(GRACE / 2).await;
                 let Some(me) = weak.upgrade() else { return };
+                // Once-per-cluster work: with an elected leader, only it writes the fixes (the
+                // others keep their notes, for when one of them leads).
+                if me.cluster().is_some_and(|c| !c.is_leader()) {
+                    continue;
+                }
                 let (winners, tombstones) = me.pending_winners.due();
                 let deadline = Instant::now() + me.config.write_timeout;
                 if !winners.is_empty() {
