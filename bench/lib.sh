@@ -6,8 +6,11 @@
 #   wait_up URL            waits up to 30 s for a 200 from URL/; else prints the logs in $data, exits.
 #   mm2_props SRC DST      prints the MirrorMaker 2 (dedicated mode) properties both benchmarks
 #                          share: clusters src/dst, src->dst only, single-broker replication.
-#   start_mm2              starts MirrorMaker 2 on $data/mm2.properties (jars from $cache),
-#                          logging to $data/mm2.log; its pid in $pid and in $pids.
+#   start_mm2 [FILE]       starts MirrorMaker 2 on FILE (default $data/mm2.properties; jars from
+#                          $cache), logging next to it (.log); its pid in $pid and in $pids.
+#   replicator_toml NAME SRC DST INCLUDE PREFIX
+#                          prints the head of a `lockstep replicate` config both benchmarks share:
+#                          name, source and destination clusters, one included topic, prefix rename.
 #   field JSON KEY         prints one top-level field of a JSON object (floats rounded to
 #                          $field_decimals places when that is set).
 #   bench_args USAGE "OPT[=VAR] ..." "$@"
@@ -78,6 +81,22 @@ status.storage.replication.factor = 1
 refresh.topics.interval.seconds = 1
 sync.topic.acls.enabled = false
 PROPS
+}
+
+replicator_toml() {
+  cat <<TOML
+name = "$1"
+[source]
+alias = "src"
+bootstrap = "$2"
+[destination]
+alias = "dst"
+bootstrap = "$3"
+[topics]
+include = ["$4"]
+rename = "prefix"
+prefix = "$5"
+TOML
 }
 
 start_mm2() { # [PROPERTIES-FILE] — default $data/mm2.properties; sets $pid

@@ -70,22 +70,8 @@ count=$((records + 20 + tail))
 sleep 15
 kill "$pid"; wait "$pid" 2>/dev/null || true
 
-cat > "$data/ls.toml" <<TOML
-name = "fo"
-[source]
-alias = "src"
-bootstrap = "$src"
-[destination]
-alias = "dst"
-bootstrap = "$dst"
-[topics]
-include = ["hist"]
-rename = "prefix"
-prefix = "ls."
-[offsets]
-groups = ["fo-.*"]
-checkpoint_interval_ms = 1000
-TOML
+{ replicator_toml fo "$src" "$dst" hist ls.
+  printf '[offsets]\ngroups = ["fo-.*"]\ncheckpoint_interval_ms = 1000\n'; } > "$data/ls.toml"
 "$lockstep" replicate --config "$data/ls.toml" 2>"$data/ls.log" & pid=$!; pids+=("$pid")
 "$bench" kafka-wait --bootstrap "$dst" --topic ls.hist --group lockstep-replicator-fo --count "$end" --timeout-secs 600 >/dev/null
 sleep 3

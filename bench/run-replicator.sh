@@ -39,22 +39,9 @@ done
 mb=$(python3 -c "print($records*$size/1e6)")
 
 lockstep_config() { # NAME MODE INCLUDE PREFIX
-  cat > "$data/$1.toml" <<TOML
-name = "$1"
-[source]
-alias = "src"
-bootstrap = "$src"
-[destination]
-alias = "dst"
-bootstrap = "$dst"
-[topics]
-include = ["$3"]
-rename = "prefix"
-prefix = "$4"
-[delivery]
-mode = "$2"
-${batch_ms:+batch_max_ms = $batch_ms}
-TOML
+  { replicator_toml "$1" "$src" "$dst" "$3" "$4"
+    printf '[delivery]\nmode = "%s"\n' "$2"
+    [ -z "$batch_ms" ] || echo "batch_max_ms = $batch_ms"; } > "$data/$1.toml"
 }
 
 mm2_config() { # TOPICS [NODE] — MirrorMaker 2 writes src.<topic>; NODE ≥ 1 adds the internal REST

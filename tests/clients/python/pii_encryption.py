@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 
+from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.schema_registry.rule_registry import RuleRegistry
 from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import FieldEncryptionExecutor
 from confluent_kafka.schema_registry.rules.encryption.localkms.local_driver import LocalKmsDriver
@@ -60,6 +61,17 @@ def encrypt_rule_set(kek):
         False,
     )
     return RuleSet(None, [rule])
+
+
+def encrypting_serializer(registry):
+    """An Avro serializer that writes with the subject's latest version and its encryption rules."""
+    return AvroSerializer(
+        registry,
+        None,
+        conf={"auto.register.schemas": False, "use.latest.version": True},
+        rule_conf={"secret": SECRET},
+        rule_registry=encryption_rules(),
+    )
 
 
 def encryption_rules():

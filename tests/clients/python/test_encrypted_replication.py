@@ -19,11 +19,11 @@ import uuid
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from conftest import BIN
-from pii_encryption import SECRET, SSN, encrypt_rule_set, encryption_rules, link_once, pii_schema
+from pii_encryption import SECRET, SSN, encrypt_rule_set, encrypting_serializer, encryption_rules, link_once, pii_schema
 
 REGISTRY_A = os.environ.get("LOCKSTEP_URL", "http://127.0.0.1:8081")
 RECORDS = 12
@@ -59,13 +59,7 @@ def _register(topic, kek):
 def _produce(bootstrap, src, topic):
     """RECORDS encrypted records to region A's cluster (the client creates the KEK and DEK in
     region A's registry on first use); the plaintext values, by key."""
-    ser = AvroSerializer(
-        src,
-        None,
-        conf={"auto.register.schemas": False, "use.latest.version": True},
-        rule_conf={"secret": SECRET},
-        rule_registry=encryption_rules(),
-    )
+    ser = encrypting_serializer(src)
     ctx = SerializationContext(topic, MessageField.VALUE)
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
     sent = {}

@@ -17,10 +17,10 @@ import urllib.request
 import uuid
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from pii_encryption import SECRET, SSN, encrypt_rule_set, encryption_rules, link_once, pii_schema
+from pii_encryption import SECRET, SSN, encrypt_rule_set, encrypting_serializer, encryption_rules, link_once, pii_schema
 
 SOURCE = os.environ.get("LOCKSTEP_URL", "http://127.0.0.1:8081")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -42,13 +42,7 @@ def test_pii_field_is_encrypted_and_decrypts_here_and_in_a_linked_registry(desti
     # The rule set is stored with the version (else the client would write plaintext).
     assert src.get_latest_version(subject).schema.rule_set is not None
 
-    ser = AvroSerializer(
-        src,
-        None,
-        conf={"auto.register.schemas": False, "use.latest.version": True},
-        rule_conf={"secret": SECRET},
-        rule_registry=encryption_rules(),
-    )
+    ser = encrypting_serializer(src)
     value = {"id": 7, "ssn": SSN}
     payload = ser(dict(value), ctx)  # the serializer encrypts the dict it is given in place
     assert SSN.encode() not in payload, "the PII field must not be readable in the raw bytes"
