@@ -465,6 +465,16 @@ impl Config {
         self.include.iter().any(|r| r.is_match(topic)) && !self.exclude.iter().any(|r| r.is_match(topic))
     }
 
+    /// Longest a batch stays open while a backlog waits at the source: exactly-once only (an
+    /// at-least-once copy is visible at once and commits only progress), ten batch intervals,
+    /// at most one second, never below the batch interval.
+    pub fn batch_stretch_max(&self) -> Duration {
+        match self.delivery {
+            Delivery::ExactlyOnce => (self.batch_max * 10).min(Duration::from_secs(1)).max(self.batch_max),
+            Delivery::AtLeastOnce => self.batch_max,
+        }
+    }
+
     /// How a source topic's records are framed.
     pub fn framing(&self, topic: &str) -> Framing {
         self.framing.iter().find(|(r, _)| r.is_match(topic)).map_or(self.default_framing, |(_, f)| *f)

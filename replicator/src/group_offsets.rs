@@ -4,7 +4,8 @@
 //! their results collected from one queue. The cost of a round grows with the number of groups
 //! (one small request each), never with connections.
 //!
-//! rdkafka (the Rust crate) does not wrap these calls; this module is the only FFI in the crate.
+//! rdkafka (the Rust crate) does not wrap these calls (the crate's only other FFI call is the
+//! cached high watermark in `worker.rs`).
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};

@@ -19,6 +19,8 @@ pub struct Metrics {
     pub skipped_cycle: AtomicU64,
     pub errors: AtomicU64,
     pub transactions: AtomicU64,
+    /// Batches kept open past `batch_max_ms` because a backlog was waiting.
+    pub stretched: AtomicU64,
     pub schemas_imported: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub invalid_passed: AtomicU64,
@@ -60,6 +62,12 @@ impl Metrics {
         );
         counter(&mut out, "lockstep_replicator_errors_total", "Failed batches and gate errors.", &self.errors);
         counter(&mut out, "lockstep_replicator_transactions_total", "Committed batches.", &self.transactions);
+        counter(
+            &mut out,
+            "lockstep_replicator_stretched_batches_total",
+            "Batch extensions past batch_max_ms while a backlog waited (exactly-once).",
+            &self.stretched,
+        );
         counter(
             &mut out,
             "lockstep_replicator_schemas_imported_total",

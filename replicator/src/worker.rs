@@ -280,13 +280,24 @@ impl Worker {
     }
 
     fn batch(&mut self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + self.cfg.batch_max;
+        let start = Instant::now();
+        let mut deadline = start + self.cfg.batch_max;
+        let stretch_until = start + self.cfg.batch_stretch_max();
         let mut n = 0;
         let mut halted = false;
         while n < self.cfg.batch_max_records {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let mut left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                break;
+                // Exactly-once: while more records wait at the source than this batch holds,
+                // the transaction stays open (up to a cap) rather than paying a commit per
+                // short batch; a copy that keeps up commits every `batch_max`.
+                let now = Instant::now();
+                if now >= stretch_until || self.backlog() <= n as i64 {
+                    break;
+                }
+                deadline = (now + self.cfg.batch_max).min(stretch_until);
+                left = deadline - now;
+                self.metrics.stretched.fetch_add(1, Ordering::Relaxed);
             }
             match self.consumer.poll(left) {
                 None => break,
@@ -322,6 +333,15 @@ impl Worker {
             self.reassign()?;
         }
         Ok(())
+    }
+
+    /// Records waiting at the source past this batch's position, from the high watermarks the
+    /// consumer's last fetch responses carried (no request is made).
+    fn backlog(&self) -> i64 {
+        self.pending
+            .iter()
+            .map(|((t, p), next)| cached_high_watermark(&self.consumer, t, *p).map_or(0, |h| (h - next).max(0)))
+            .sum()
     }
 
     /// Copy one record; false when its partition was halted at it.
@@ -532,4 +552,23 @@ impl Worker {
             tracing::error!(worker = self.index, "{e:#}");
         }
     }
+}
+
+/// The high watermark of a partition as last seen in a fetch response (librdkafka's cache;
+/// the rdkafka crate wraps only the fetching variant, which asks the broker).
+fn cached_high_watermark(consumer: &BaseConsumer, topic: &str, partition: i32) -> Option<i64> {
+    let topic = std::ffi::CString::new(topic).ok()?;
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client handle lives as long as `consumer`; the topic is a valid C string for
+    // the call; low/high are written by the call and read after it.
+    let err = unsafe {
+        rdkafka::bindings::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some(high)
 }
