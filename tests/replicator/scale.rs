@@ -117,3 +117,45 @@ async fn a_double_start_shares_the_work_and_topic_selection_reloads_live() {
     .unwrap();
     assert_eq!(read_all(&dst(), &b, 10, Duration::from_secs(30)).len(), 10);
 }
+
+/// The stretched-batch counter of a replicator's `/metrics`.
+async fn stretched(port: u16) -> u64 {
+    let m = metrics(port).await;
+    m.lines()
+        .find(|l| l.starts_with("lockstep_replicator_stretched_batches_total{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no stretched-batch counter in {m}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs two Kafka clusters: run by tests/replicator/run.sh"]
+async fn exactly_once_keeps_a_transaction_open_through_a_backlog_and_not_when_caught_up() {
+    let s = Setup::new();
+    let topic = unique("stretch");
+    let n = 40_000;
+    create_topic(&src(), &topic, 2, &[]).await;
+    produce_plain(&src(), &topic, 2, n, "b").await;
+    let port = free_port();
+    let conf = Conf::new("stretch")
+        .topics(&topic)
+        .set("delivery", "workers = 1")
+        .set("metrics", format!("listen = \"127.0.0.1:{port}\""))
+        .write(&s, "stretch");
+    let _r = Replicator::start(&conf);
+    let recs = read_all(&dst(), &topic, n, Duration::from_secs(120));
+    assert_exactly_once(&recs, &want(2, n));
+    let after_backlog = stretched(port).await;
+    assert!(after_backlog > 0, "a 40,000-record backlog copied in 50 ms transactions only");
+    // Caught up: records one at a time, each copied in a batch of its own length.
+    let p: rdkafka::producer::FutureProducer = cfg(&src()).create().unwrap();
+    for i in 0..20 {
+        let key = format!("c-{i}");
+        let rec = FutureRecord::to(&topic).partition(i % 2).key(&key).payload("v");
+        p.send(rec, Duration::from_secs(10)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let recs = read_all(&dst(), &topic, n + 20, Duration::from_secs(60));
+    assert_eq!(recs.len(), n + 20);
+    assert_eq!(stretched(port).await, after_backlog, "a caught-up copy stretched a transaction");
+}
