@@ -452,3 +452,76 @@ async fn followers_forward_writes_to_the_leader_and_read_their_own_writes() {
     assert_eq!(forwarded(other).await, was + 1.0);
     assert_eq!(contents(rest[0]).await, contents(rest[1]).await);
 }
+
+/// Requests a registry answered on per-subject routes (`/subjects/{subject}…`).
+async fn subject_requests(base: &str) -> f64 {
+    metric(base, "lockstep_registry_requests_total", "route=\"/subjects/{subject}").await
+}
+
+/// Versions a registry holds, from one listing (no per-subject request).
+async fn version_count(base: &str) -> usize {
+    get(base, "/schemas?deleted=true").await.1.as_array().map_or(0, Vec::len)
+}
+
+async fn wait_versions(base: &str, n: usize, within: Duration, what: &str) {
+    let deadline = Instant::now() + within;
+    while version_count(base).await < n {
+        assert!(Instant::now() < deadline, "{what}: {} of {n} versions", version_count(base).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Kafka: run by tests/kafka/store.sh"]
+async fn a_new_leader_resumes_an_exporter_from_its_saved_position_not_from_the_start() {
+    let t = create_topic("resume").await;
+    let dest_dir = tempfile::tempdir().unwrap();
+    let dest = Server::start(dest_dir.path());
+    let mut nodes: Vec<Option<Server>> = (0..2).map(|_| Some(node(&t))).collect();
+    let urls: Vec<String> = nodes.iter().map(|n| n.as_ref().unwrap().url.clone()).collect();
+    let all: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let (leader, _) = one_leader(&all, Duration::from_secs(20)).await;
+    let survivor = all[1 - leader].to_string();
+    let subjects = 30;
+    for s in 0..subjects {
+        register(all[leader], &format!("r{s}-value"), &schema(s, 1)).await;
+    }
+    let (status, body) = call(
+        reqwest::Method::POST,
+        &format!("{}/exporters", all[leader]),
+        Some(json!({"name": "dr", "contextType": "NONE", "config": {"schema.registry.url": dest.url}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    wait_versions(&dest.url, subjects, Duration::from_secs(30), "first pass").await;
+    // The leader saves its position after exporting (unforced saves at most every 200 ms).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let before = subject_requests(&dest.url).await;
+    nodes[leader].take().unwrap().kill9();
+    assert_eq!(one_leader(&[&survivor], Duration::from_secs(25)).await.0, 0);
+    for s in 0..2 {
+        register(&survivor, &format!("r{s}-value"), &schema(s, 2)).await;
+    }
+    wait_versions(&dest.url, subjects + 2, Duration::from_secs(30), "after the new leader took over").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let resumed = subject_requests(&dest.url).await - before;
+    eprintln!("per-subject requests on the destination after the takeover: {resumed}");
+    assert!(
+        resumed < subjects as f64 / 2.0,
+        "the new leader touched {resumed} subjects' routes for 2 new versions: a pass from the start, not a resume"
+    );
+
+    // The control: a reset makes the next run a full pass, which the same counter sees.
+    let before = subject_requests(&dest.url).await;
+    for op in ["pause", "reset", "resume"] {
+        let (status, body) = call(reqwest::Method::PUT, &format!("{survivor}/exporters/dr/{op}"), None).await;
+        assert_eq!(status, 200, "{op}: {body}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while subject_requests(&dest.url).await - before < subjects as f64 {
+        assert!(Instant::now() < deadline, "a full pass after a reset did not touch every subject");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(contents(&dest.url).await, contents(&survivor).await);
+}
