@@ -36,6 +36,19 @@ bench_cleanup() {
   rm -rf "$data"
 }
 
+# Wait (at most 60 s) until the machine is at least 85 % idle over 2 s: the previous run's
+# brokers and copiers may still be writing back or exiting.
+wait_idle() {
+  local t a b
+  for _ in $(seq 1 30); do
+    a=$(awk '/^cpu /{print $5+$6, $2+$3+$4+$5+$6+$7+$8}' /proc/stat); sleep 2
+    b=$(awk '/^cpu /{print $5+$6, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+    t=$(python3 -c "a='$a'.split(); b='$b'.split(); print(int(100*(int(b[0])-int(a[0]))/max(1,int(b[1])-int(a[1]))))")
+    [ "$t" -ge 85 ] && return 0
+  done
+  echo "machine still busy (idle $t %); measuring anyway" >&2
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_up() {

@@ -31,6 +31,7 @@ cache="${LOCKSTEP_KAFKA_CACHE:-$HOME/.cache/lockstep/kafka-4.3.1}"
 bench_init --kafka
 field_decimals=3
 
+wait_idle
 src=$(scripts/kafka start bench-src "$(free_port)")
 dst=$(scripts/kafka start bench-dst "$(free_port)")
 scripts/kafka tool bench-src kafka-topics --create --topic bench --partitions "$partitions" >/dev/null
