@@ -24,6 +24,7 @@ pub struct Metrics {
     pub schemas_imported: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub invalid_passed: AtomicU64,
+    /// Records per bucket (not cumulative; `render` makes them so).
     latency_buckets: [AtomicU64; BUCKETS_MS.len()],
     latency_count: AtomicU64,
     latency_sum_ms: AtomicU64,
@@ -36,10 +37,9 @@ pub struct Metrics {
 impl Metrics {
     /// Replication latency of one record: now − its timestamp.
     pub fn observe_latency_ms(&self, ms: u64) {
-        for (i, b) in BUCKETS_MS.iter().enumerate() {
-            if ms <= *b {
-                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
+        // One counter per record (the bucket it falls in); render sums them up.
+        if let Some(i) = BUCKETS_MS.iter().position(|b| ms <= *b) {
+            self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_sum_ms.fetch_add(ms, Ordering::Relaxed);
@@ -102,8 +102,9 @@ impl Metrics {
         let m = "lockstep_replicator_latency_seconds";
         let _ = writeln!(out, "# HELP {m} Time from a record's timestamp to its produce on the destination.");
         let _ = writeln!(out, "# TYPE {m} histogram");
+        let mut v = 0;
         for (i, b) in BUCKETS_MS.iter().enumerate() {
-            let v = self.latency_buckets[i].load(Ordering::Relaxed);
+            v += self.latency_buckets[i].load(Ordering::Relaxed);
             let _ = writeln!(out, "{m}_bucket{{{l},le=\"{}\"}} {v}", *b as f64 / 1000.0);
         }
         let count = self.latency_count.load(Ordering::Relaxed);

@@ -55,8 +55,9 @@ pub enum Command {
     Stop(Sender<()>),
 }
 
-/// (destination topic, partition) → anchors of the open batch and the last destination offset.
-type BatchAnchors = BTreeMap<(String, i32), (Vec<(i64, i64)>, i64)>;
+/// Destination topic → partition → anchors of the open batch and the last destination offset
+/// (nested so that a delivery report finds its entry without allocating).
+type BatchAnchors = BTreeMap<String, BTreeMap<i32, (Vec<(i64, i64)>, i64)>>;
 
 /// Delivery reports: anchors of the open batch and failures.
 #[derive(Default)]
@@ -77,7 +78,11 @@ impl ProducerContext for Tracker {
             Ok(m) if source_offset != NOT_A_COPY => {
                 let (src, dst) = (source_offset as i64, m.offset());
                 let mut b = self.batch.lock();
-                let e = b.entry((m.topic().to_string(), m.partition())).or_insert_with(|| (Vec::new(), dst));
+                if !b.contains_key(m.topic()) {
+                    b.insert(m.topic().to_string(), BTreeMap::new());
+                }
+                let Some(parts) = b.get_mut(m.topic()) else { return };
+                let e = parts.entry(m.partition()).or_insert_with(|| (Vec::new(), dst));
                 if e.0.last().is_none_or(|(s, d)| d - s != dst - src) {
                     e.0.push((src, dst));
                 }
@@ -295,6 +300,7 @@ impl Worker {
         let stretch_until = start + self.cfg.batch_stretch_max();
         let mut n = 0;
         let mut halted = false;
+        let mut key: (String, i32) = (String::new(), -1);
         while n < self.cfg.batch_max_records {
             let mut left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -316,7 +322,12 @@ impl Worker {
                     break;
                 }
                 Some(Ok(m)) => {
-                    let key = (m.topic().to_string(), m.partition());
+                    // Reused from record to record: no allocation per record.
+                    if key.1 != m.partition() || key.0 != m.topic() {
+                        key.0.clear();
+                        key.0.push_str(m.topic());
+                        key.1 = m.partition();
+                    }
                     if self.parts.get(&key).is_none_or(|p| p.halted) {
                         continue;
                     }
@@ -325,8 +336,13 @@ impl Worker {
                         self.in_txn = true;
                     }
                     let offset = m.offset();
-                    if self.copy(&m)? {
-                        self.pending.insert(key, offset + 1);
+                    if self.copy(&m, &key)? {
+                        match self.pending.get_mut(&key) {
+                            Some(next) => *next = offset + 1,
+                            None => {
+                                self.pending.insert(key.clone(), offset + 1);
+                            }
+                        }
                     } else if let Some(p) = self.parts.get_mut(&key) {
                         p.halted = true;
                         halted = true;
@@ -355,12 +371,14 @@ impl Worker {
     }
 
     /// Copy one record; false when its partition was halted at it.
-    fn copy(&self, m: &BorrowedMessage<'_>) -> anyhow::Result<bool> {
+    fn copy(&self, m: &BorrowedMessage<'_>, key: &(String, i32)) -> anyhow::Result<bool> {
         let (topic, partition, offset) = (m.topic(), m.partition(), m.offset());
-        let Some(part) = self.parts.get(&(topic.to_string(), partition)) else { return Ok(false) };
+        let Some(part) = self.parts.get(key) else { return Ok(false) };
         let dest_alias = self.cfg.destination.alias.as_bytes();
         let mut has_origin = false;
-        let header = |name: &str| m.headers().and_then(|hs| hs.iter().find(|h| h.key == name).and_then(|h| h.value));
+        // librdkafka parses a record's headers on each call (allocating when it has none): once.
+        let in_headers: Vec<Header<'_, &[u8]>> = m.headers().map(|hs| hs.iter().collect()).unwrap_or_default();
+        let header = |name: &str| in_headers.iter().find(|h| h.key == name).and_then(|h| h.value);
         if let Some(o) = header(ORIGIN_HEADER) {
             if o == dest_alias {
                 self.metrics.skipped_cycle.fetch_add(1, Ordering::Relaxed);
@@ -400,7 +418,7 @@ impl Worker {
                 InvalidPolicy::Stop => return self.halt(topic, partition, offset, &why),
                 InvalidPolicy::DeadLetter => {
                     let mut headers = OwnedHeaders::new();
-                    for h in m.headers().into_iter().flat_map(|hs| hs.iter()) {
+                    for h in &in_headers {
                         headers = headers.insert(Header { key: h.key, value: h.value });
                     }
                     headers = headers
@@ -433,7 +451,7 @@ impl Worker {
             _ => m.payload(),
         };
         let mut headers = OwnedHeaders::new();
-        for h in m.headers().into_iter().flat_map(|hs| hs.iter()).filter(|h| h.key != SOURCE_HEADER) {
+        for h in in_headers.iter().filter(|h| h.key != SOURCE_HEADER) {
             let value = match (&verdicts, h.key) {
                 ([Verdict::Header(b), _], k) if k == Field::Key.header() => Some(b.as_slice()),
                 ([_, Verdict::Header(b)], k) if k == Field::Value.header() => Some(b.as_slice()),
@@ -537,7 +555,7 @@ impl Worker {
         let batch = std::mem::take(&mut *self.producer.context().batch.lock());
         for ((t, p), o) in std::mem::take(&mut self.pending) {
             let Some(part) = self.parts.get_mut(&(t.clone(), p)) else { continue };
-            if let Some((anchors, last)) = batch.get(&(part.dest.clone(), p)) {
+            if let Some((anchors, last)) = batch.get(&part.dest).and_then(|b| b.get(&p)) {
                 for (s, d) in anchors {
                     self.syncs.record(&part.dest, p, *s, *d);
                 }
