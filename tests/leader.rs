@@ -216,16 +216,33 @@ async fn contents(base: &str) -> Vec<(String, i64, i64, String)> {
     out
 }
 
+/// Two nodes on a fresh topic, their leader, and a single-node destination registry.
+struct ExportSetup {
+    _dest_dir: tempfile::TempDir,
+    dest: Server,
+    nodes: Vec<Option<Server>>,
+    urls: Vec<String>,
+    leader: usize,
+}
+
+impl ExportSetup {
+    async fn start(name: &str) -> ExportSetup {
+        let t = create_topic(name).await;
+        let dest_dir = tempfile::tempdir().unwrap();
+        let dest = Server::start(dest_dir.path());
+        let nodes: Vec<Option<Server>> = (0..2).map(|_| Some(node(&t))).collect();
+        let urls: Vec<String> = nodes.iter().map(|n| n.as_ref().unwrap().url.clone()).collect();
+        let all: Vec<&str> = urls.iter().map(String::as_str).collect();
+        let (leader, _) = one_leader(&all, Duration::from_secs(20)).await;
+        ExportSetup { _dest_dir: dest_dir, dest, nodes, urls, leader }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs Kafka: run by tests/kafka/store.sh"]
 async fn exporters_live_in_the_cluster_run_on_the_leader_and_resume_after_it_dies() {
-    let t = create_topic("export").await;
-    let dest_dir = tempfile::tempdir().unwrap();
-    let dest = Server::start(dest_dir.path());
-    let mut nodes: Vec<Option<Server>> = (0..2).map(|_| Some(node(&t))).collect();
-    let urls: Vec<String> = nodes.iter().map(|n| n.as_ref().unwrap().url.clone()).collect();
+    let ExportSetup { _dest_dir, dest, mut nodes, urls, leader } = ExportSetup::start("export").await;
     let all: Vec<&str> = urls.iter().map(String::as_str).collect();
-    let (leader, _) = one_leader(&all, Duration::from_secs(20)).await;
     let follower = 1 - leader;
 
     // Created on the follower; visible on the leader, which runs it.
@@ -474,13 +491,8 @@ async fn wait_versions(base: &str, n: usize, within: Duration, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs Kafka: run by tests/kafka/store.sh"]
 async fn a_new_leader_resumes_an_exporter_from_its_saved_position_not_from_the_start() {
-    let t = create_topic("resume").await;
-    let dest_dir = tempfile::tempdir().unwrap();
-    let dest = Server::start(dest_dir.path());
-    let mut nodes: Vec<Option<Server>> = (0..2).map(|_| Some(node(&t))).collect();
-    let urls: Vec<String> = nodes.iter().map(|n| n.as_ref().unwrap().url.clone()).collect();
+    let ExportSetup { _dest_dir, dest, mut nodes, urls, leader } = ExportSetup::start("resume").await;
     let all: Vec<&str> = urls.iter().map(String::as_str).collect();
-    let (leader, _) = one_leader(&all, Duration::from_secs(20)).await;
     let survivor = all[1 - leader].to_string();
     let subjects = 30;
     for s in 0..subjects {
