@@ -162,9 +162,12 @@ pub struct TopicFraming {
 pub struct DeliverySettings {
     #[serde(default = "exactly_once")]
     pub mode: String,
-    /// Records per batch (one transaction in exactly-once mode).
-    #[serde(default = "batch_records")]
-    pub batch_max_records: usize,
+    /// Records per batch (one transaction in exactly-once mode). Default 100,000 in
+    /// exactly-once mode (a batch that keeps up ends at `batch_max_ms` long before; one that
+    /// copies a backlog amortises its commit), 20,000 in at-least-once mode (a crash replays at
+    /// most one batch).
+    #[serde(default)]
+    pub batch_max_records: Option<usize>,
     /// Longest a batch stays open: how often progress is committed. Default 50 ms in
     /// exactly-once mode (records become visible at commit), 1000 ms in at-least-once mode
     /// (records are produced at once; only progress waits).
@@ -176,7 +179,7 @@ pub struct DeliverySettings {
 
 impl Default for DeliverySettings {
     fn default() -> Self {
-        Self { mode: exactly_once(), batch_max_records: batch_records(), batch_max_ms: None, workers: None }
+        Self { mode: exactly_once(), batch_max_records: None, batch_max_ms: None, workers: None }
     }
 }
 
@@ -260,10 +263,6 @@ fn exactly_once() -> String {
 fn five_seconds() -> u64 {
     5000
 }
-fn batch_records() -> usize {
-    20_000
-}
-
 /// What to do with a schema id the destination registry does not resolve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaPolicy {
@@ -446,7 +445,11 @@ impl Config {
             refresh_interval: Duration::from_millis(s.topics.refresh_interval_ms.max(100)),
             policy,
             delivery,
-            batch_max_records: s.delivery.batch_max_records.max(1),
+            batch_max_records: s
+                .delivery
+                .batch_max_records
+                .unwrap_or(if delivery == Delivery::ExactlyOnce { 100_000 } else { 20_000 })
+                .max(1),
             batch_max: Duration::from_millis(
                 s.delivery.batch_max_ms.unwrap_or(if delivery == Delivery::ExactlyOnce { 50 } else { 1000 }).max(1),
             ),
@@ -466,11 +469,11 @@ impl Config {
     }
 
     /// Longest a batch stays open while a backlog waits at the source: exactly-once only (an
-    /// at-least-once copy is visible at once and commits only progress), ten batch intervals,
-    /// at most one second, never below the batch interval.
+    /// at-least-once copy is visible at once and commits only progress), one second, never
+    /// below the batch interval.
     pub fn batch_stretch_max(&self) -> Duration {
         match self.delivery {
-            Delivery::ExactlyOnce => (self.batch_max * 10).min(Duration::from_secs(1)).max(self.batch_max),
+            Delivery::ExactlyOnce => Duration::from_secs(1).max(self.batch_max),
             Delivery::AtLeastOnce => self.batch_max,
         }
     }
