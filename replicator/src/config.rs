@@ -543,6 +543,18 @@ mod tests {
     }
 
     #[test]
+    fn batch_defaults_per_mode_and_the_stretch_cap() {
+        let e = parse("").unwrap();
+        assert_eq!((e.batch_max_records, e.batch_max), (100_000, Duration::from_millis(50)));
+        assert_eq!(e.batch_stretch_max(), Duration::from_secs(1));
+        let a = parse("[delivery]\nmode = \"at-least-once\"").unwrap();
+        assert_eq!((a.batch_max_records, a.batch_max), (20_000, Duration::from_millis(1000)));
+        assert_eq!(a.batch_stretch_max(), a.batch_max, "at-least-once batches are never stretched");
+        let set = parse("[delivery]\nbatch_max_records = 500\nbatch_max_ms = 2000").unwrap();
+        assert_eq!((set.batch_max_records, set.batch_stretch_max()), (500, Duration::from_secs(2)));
+    }
+
+    #[test]
     fn bad_settings_are_clear_errors() {
         assert!(parse("[schemas]\npolicy = \"copy\"").unwrap_err().to_string().contains("schemas.policy"));
         assert!(parse("[delivery]\nmode = \"maybe\"").unwrap_err().to_string().contains("delivery.mode"));

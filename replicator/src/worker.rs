@@ -377,8 +377,9 @@ impl Worker {
         let dest_alias = self.cfg.destination.alias.as_bytes();
         let mut has_origin = false;
         // librdkafka parses a record's headers on each call (allocating when it has none): once.
-        let in_headers: Vec<Header<'_, &[u8]>> = m.headers().map(|hs| hs.iter().collect()).unwrap_or_default();
-        let header = |name: &str| in_headers.iter().find(|h| h.key == name).and_then(|h| h.value);
+        let in_headers = m.headers();
+        let all_headers = || in_headers.into_iter().flat_map(|hs| hs.iter());
+        let header = |name: &str| all_headers().find(|h| h.key == name).and_then(|h| h.value);
         if let Some(o) = header(ORIGIN_HEADER) {
             if o == dest_alias {
                 self.metrics.skipped_cycle.fetch_add(1, Ordering::Relaxed);
@@ -418,7 +419,7 @@ impl Worker {
                 InvalidPolicy::Stop => return self.halt(topic, partition, offset, &why),
                 InvalidPolicy::DeadLetter => {
                     let mut headers = OwnedHeaders::new();
-                    for h in &in_headers {
+                    for h in all_headers() {
                         headers = headers.insert(Header { key: h.key, value: h.value });
                     }
                     headers = headers
@@ -451,7 +452,7 @@ impl Worker {
             _ => m.payload(),
         };
         let mut headers = OwnedHeaders::new();
-        for h in in_headers.iter().filter(|h| h.key != SOURCE_HEADER) {
+        for h in all_headers().filter(|h| h.key != SOURCE_HEADER) {
             let value = match (&verdicts, h.key) {
                 ([Verdict::Header(b), _], k) if k == Field::Key.header() => Some(b.as_slice()),
                 ([_, Verdict::Header(b)], k) if k == Field::Value.header() => Some(b.as_slice()),
